@@ -1,0 +1,19 @@
+//! One function per subcommand; `run` dispatches. Commands print their data to stdout and
+//! their progress and warnings to stderr; errors are returned for `main` to render.
+
+mod schema;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+
+/// Runs a parsed command line; returns the exit code.
+///
+/// # Errors
+/// Whatever the command fails with.
+pub fn run(cli: Cli) -> Result<u8, Error> {
+    match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Schema(args) => schema::run(&args),
+    }
+}

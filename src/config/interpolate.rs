@@ -1,0 +1,212 @@
+//! `${env:NAME}` and `${file:relative/path}` references in string values, resolved before
+//! validation so that the schema sees real values. `$${` writes a literal `${`. A `${file:}`
+//! path is relative to the YAML file that holds it; one trailing newline is stripped.
+//!
+//! Resolved values may be secrets: they are stored beside their template and never printed;
+//! messages here name the reference, never the value. Reads only the referenced files and
+//! variables.
+
+use std::path::Path;
+
+use super::diagnostic::{Diagnostic, SettingPath};
+use super::yaml::{MAX_FILE_BYTES, Node, NodeValue};
+
+/// Where `${env:...}` values come from (the process environment, or a test's map).
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Resolves every reference in the tree in place; returns the problems found.
+pub fn interpolate_tree(
+    node: &mut Node,
+    path: &SettingPath,
+    base_dir: &Path,
+    env: EnvLookup<'_>,
+) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    walk(node, path, base_dir, env, &mut problems);
+    problems
+}
+
+fn walk(
+    node: &mut Node,
+    path: &SettingPath,
+    base_dir: &Path,
+    env: EnvLookup<'_>,
+    problems: &mut Vec<Diagnostic>,
+) {
+    match &mut node.value {
+        NodeValue::Str(text) => {
+            if !text.value.contains('$') {
+                return;
+            }
+            match resolve(&text.value, base_dir, env) {
+                Ok(Some(value)) => {
+                    let template = std::mem::replace(&mut text.value, value);
+                    text.template = Some(template);
+                }
+                Ok(None) => {}
+                Err(message) => problems.push(Diagnostic::error(&node.pos, path.clone(), message)),
+            }
+        }
+        NodeValue::Seq(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                walk(item, &path.index(i), base_dir, env, problems);
+            }
+        }
+        NodeValue::Map(entries) => {
+            for (key, value) in entries {
+                walk(value, &path.key(&key.name), base_dir, env, problems);
+            }
+        }
+        NodeValue::Null | NodeValue::Bool(_) | NodeValue::Int(_) | NodeValue::Float(_) => {}
+    }
+}
+
+/// The text with its references resolved; `Ok(None)` when it has none (`$${` escapes alone
+/// still produce a new value).
+///
+/// # Errors
+/// A message naming the bad reference (never a resolved value).
+pub fn resolve(text: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<Option<String>, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut changed = false;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("$${") {
+            out.push_str("${");
+            rest = after;
+            changed = true;
+        } else if let Some(after) = tail.strip_prefix("${") {
+            let Some(end) = after.find('}') else {
+                return Err(format!(
+                    "unterminated reference `${{{}`: close it with `}}`, or write `$${{` for a literal `${{`",
+                    after.chars().take(40).collect::<String>()
+                ));
+            };
+            let reference = &after[..end];
+            out.push_str(&lookup(reference, base_dir, env)?);
+            rest = &after[end + 1..];
+            changed = true;
+        } else {
+            out.push('$');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(changed.then_some(out))
+}
+
+fn lookup(reference: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<String, String> {
+    if let Some(name) = reference.strip_prefix("env:") {
+        let valid = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(format!(
+                "`${{env:{name}}}`: an environment variable name is letters, digits and `_`"
+            ));
+        }
+        return env(name).ok_or_else(|| {
+            format!("environment variable {name} is not set (referenced as `${{env:{name}}}`)")
+        });
+    }
+    if let Some(relative) = reference.strip_prefix("file:") {
+        if relative.is_empty() {
+            return Err("`${file:}` needs a path, relative to this YAML file".to_owned());
+        }
+        return read_secret_file(relative, base_dir);
+    }
+    let scheme = reference.split(':').next().unwrap_or(reference);
+    Err(format!(
+        "unknown reference `${{{scheme}:...}}`: use `${{env:NAME}}` or `${{file:path}}` (write `$${{` for a literal `${{`)"
+    ))
+}
+
+fn read_secret_file(relative: &str, base_dir: &Path) -> Result<String, String> {
+    let path = base_dir.join(relative);
+    let shown = path.display();
+    let metadata = std::fs::metadata(&path).map_err(|e| {
+        format!("cannot read file {shown} (referenced as `${{file:{relative}}}`): {e}")
+    })?;
+    if metadata.len() > MAX_FILE_BYTES as u64 {
+        return Err(format!(
+            "file {shown} (referenced as `${{file:{relative}}}`) is larger than the 1 MiB limit"
+        ));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| {
+        format!("cannot read file {shown} (referenced as `${{file:{relative}}}`): {e}")
+    })?;
+    let mut text = String::from_utf8(bytes).map_err(|_| {
+        format!("file {shown} (referenced as `${{file:{relative}}}`) is not UTF-8 text")
+    })?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "TOKEN").then(|| "s3cr3t".to_owned())
+    }
+
+    fn run(text: &str) -> Result<Option<String>, String> {
+        resolve(text, Path::new("."), &env)
+    }
+
+    #[test]
+    fn env_references_resolve() {
+        assert_eq!(run("${env:TOKEN}"), Ok(Some("s3cr3t".to_owned())));
+        assert_eq!(
+            run("Bearer ${env:TOKEN}!"),
+            Ok(Some("Bearer s3cr3t!".to_owned()))
+        );
+        assert_eq!(run("no refs $5"), Ok(None));
+    }
+
+    #[test]
+    fn escapes_write_a_literal() {
+        assert_eq!(run("$${env:TOKEN}"), Ok(Some("${env:TOKEN}".to_owned())));
+    }
+
+    #[test]
+    fn errors_name_the_reference_never_a_value() {
+        assert_eq!(
+            run("${env:MISSING}"),
+            Err(
+                "environment variable MISSING is not set (referenced as `${env:MISSING}`)"
+                    .to_owned()
+            )
+        );
+        assert!(
+            matches!(run("${vault:x}"), Err(m) if m.starts_with("unknown reference `${vault:...}`"))
+        );
+        assert!(matches!(run("${env:TOKEN"), Err(m) if m.starts_with("unterminated reference")));
+        assert!(matches!(run("${env:A-B}"), Err(m) if m.contains("letters, digits")));
+    }
+
+    #[test]
+    fn files_resolve_relative_to_the_yaml_and_lose_one_newline() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let secret = dir.path().join("key.pem");
+        if let Err(e) = std::fs::write(&secret, "line1\nline2\n\n") {
+            panic!("write: {e}");
+        }
+        assert_eq!(
+            resolve("${file:key.pem}", dir.path(), &env),
+            Ok(Some("line1\nline2\n".to_owned()))
+        );
+        let missing = resolve("${file:nope.pem}", dir.path(), &env);
+        assert!(matches!(missing, Err(m) if m.starts_with("cannot read file")));
+    }
+}

@@ -1,0 +1,571 @@
+//! Validation of the merged document: the catalogue's structure (sections, attributes,
+//! read-only and deprecated keys, literal secrets), the generated JSON Schema (jsonschema) and
+//! the API's completeness rules, every problem reported in one pass. Builds the
+//! [`DesiredState`] when nothing is wrong. Pure: no I/O, no network.
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+use super::diagnostic::{Diagnostic, SettingPath, Step};
+use super::schema::desired_state_schema;
+use super::yaml::{Key, Node, NodeValue, Pos};
+use crate::catalogue::{
+    self, Access, AttrSpec, AttrView, Kind, Known, SECTIONS, SectionSpec, Shape,
+};
+use crate::desired::{DesiredAttr, DesiredSection, DesiredState};
+
+/// What validation found: problems (errors and warnings), and the state if there is no error.
+pub struct Outcome {
+    pub diagnostics: Vec<Diagnostic>,
+    pub state: Option<DesiredState>,
+}
+
+/// Validates a merged document whose root is a mapping. `already_reported` are paths with a
+/// problem found earlier (interpolation): nothing more is said about them.
+#[must_use]
+pub fn validate(
+    root: &Node,
+    allow_literal_secrets: bool,
+    already_reported: &[SettingPath],
+) -> Outcome {
+    let mut v = Validator {
+        diagnostics: Vec::new(),
+        reported: already_reported.to_vec(),
+        allow_literal_secrets,
+    };
+    let NodeValue::Map(entries) = &root.value else {
+        v.error(
+            &root.pos,
+            SettingPath::root(),
+            "expected a mapping of settings sections",
+        );
+        return v.finish(None);
+    };
+    for (key, node) in entries {
+        v.check_section(key, node);
+    }
+    let json = v.to_json(root, &SettingPath::root());
+    v.check_schema(root, &json);
+    v.check_rules(root, &json);
+    let state = v.build_state(entries, &json);
+    v.finish(Some(state))
+}
+
+struct Validator {
+    diagnostics: Vec<Diagnostic>,
+    /// Paths already reported: later checks say nothing more about them.
+    reported: Vec<SettingPath>,
+    allow_literal_secrets: bool,
+}
+
+impl Validator {
+    fn error(&mut self, pos: &Pos, path: SettingPath, message: impl Into<String>) {
+        self.reported.push(path.clone());
+        self.diagnostics.push(Diagnostic::error(pos, path, message));
+    }
+
+    fn is_reported(&self, path: &SettingPath) -> bool {
+        self.reported.iter().any(|r| path.starts_with(r))
+    }
+
+    fn finish(mut self, state: Option<DesiredState>) -> Outcome {
+        self.diagnostics.sort_by(|a, b| a.pos.cmp(&b.pos));
+        let has_errors = self.diagnostics.iter().any(Diagnostic::is_error);
+        Outcome {
+            diagnostics: self.diagnostics,
+            state: if has_errors { None } else { state },
+        }
+    }
+
+    fn check_section(&mut self, key: &Key, node: &Node) {
+        let path = SettingPath::root().key(&key.name);
+        let Some(spec) = catalogue::section(&key.name) else {
+            let message = unknown_section_message(&key.name);
+            self.error(&key.pos, path, message);
+            return;
+        };
+        if spec.shape == Shape::ActionsOnly {
+            let actions: Vec<String> = spec
+                .actions
+                .iter()
+                .map(|a| format!("`--action {}.{}`", spec.key, a.name))
+                .collect();
+            self.error(
+                &key.pos,
+                path,
+                format!(
+                    "`{}` has no settings to manage; its actions run when named: {}",
+                    spec.key,
+                    actions.join(" or ")
+                ),
+            );
+            return;
+        }
+        match &node.value {
+            NodeValue::Map(attributes) => {
+                for (attr_key, value) in attributes {
+                    self.check_attribute(spec, attributes, attr_key, value, &path);
+                }
+            }
+            NodeValue::Null if spec.shape == Shape::Policy => {}
+            NodeValue::Null => self.error(
+                &key.pos,
+                path,
+                format!(
+                    "`{}` is empty: give it attributes, or remove it to leave the section unmanaged",
+                    spec.key
+                ),
+            ),
+            other => {
+                let expected = if spec.shape == Shape::Policy {
+                    "a mapping of attributes, or null for no policy"
+                } else {
+                    "a mapping of attributes"
+                };
+                self.error(
+                    &node.pos,
+                    path,
+                    format!("expected {expected}, found {}", other.type_name()),
+                );
+            }
+        }
+    }
+
+    fn check_attribute(
+        &mut self,
+        spec: &'static SectionSpec,
+        siblings: &[(Key, Node)],
+        key: &Key,
+        node: &Node,
+        section_path: &SettingPath,
+    ) {
+        let path = section_path.key(&key.name);
+        let Some(attr) = spec.attribute(&key.name) else {
+            let message = unknown_attribute_message(spec, &key.name);
+            self.error(&key.pos, path, message);
+            return;
+        };
+        match attr.access {
+            Access::ReadOnly => {
+                self.error(
+                    &key.pos,
+                    path,
+                    format!(
+                        "`{}` is read-only: TFE sets it itself; remove it from the file",
+                        attr.name
+                    ),
+                );
+                return;
+            }
+            Access::ReadWrite | Access::WriteOnly | Access::Trigger | Access::Outcome => {}
+        }
+        if let Some(target) = attr.alias_of {
+            if siblings.iter().any(|(k, _)| k.name == target) {
+                self.error(
+                    &key.pos,
+                    path,
+                    format!(
+                        "set either `{target}` or its deprecated alias `{}`, not both",
+                        attr.name
+                    ),
+                );
+                return;
+            }
+            self.diagnostics.push(Diagnostic::warning(
+                &key.pos,
+                path.clone(),
+                format!("deprecated: use `{target}` instead (the same setting)"),
+            ));
+        }
+        if let NodeValue::Str(text) = &node.value {
+            if attr.sensitive
+                && text.template.is_none()
+                && !text.value.is_empty()
+                && !self.allow_literal_secrets
+            {
+                self.error(
+                    &node.pos,
+                    path,
+                    "literal secret: reference it as `${env:NAME}` or `${file:path}` (or pass \
+                     --allow-literal-secrets)",
+                );
+                return;
+            }
+            if attr.kind == Kind::JsonText && !text.value.is_empty() {
+                match serde_json::from_str::<Value>(&text.value) {
+                    Ok(Value::Object(_)) => {}
+                    Ok(_) => self.error(
+                        &node.pos,
+                        path,
+                        "must be a JSON object (the contents of a service account key file)",
+                    ),
+                    // serde_json's message names a position, never the content.
+                    Err(e) => self.error(&node.pos, path, format!("not valid JSON: {e}")),
+                }
+            }
+        }
+    }
+
+    /// The JSON value of a node; non-finite numbers are reported and become null.
+    fn to_json(&mut self, node: &Node, path: &SettingPath) -> Value {
+        match &node.value {
+            NodeValue::Null => Value::Null,
+            NodeValue::Bool(b) => Value::Bool(*b),
+            NodeValue::Int(i) => Value::from(*i),
+            NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
+                || {
+                    self.error(&node.pos, path.clone(), "not a finite number");
+                    Value::Null
+                },
+                Value::Number,
+            ),
+            NodeValue::Str(text) => Value::String(text.value.clone()),
+            NodeValue::Seq(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| self.to_json(item, &path.index(i)))
+                    .collect(),
+            ),
+            NodeValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), self.to_json(v, &path.key(&k.name))))
+                    .collect::<Map<String, Value>>(),
+            ),
+        }
+    }
+
+    fn check_schema(&mut self, root: &Node, json: &Value) {
+        let Some(validator) = schema_validator() else {
+            self.error(
+                &root.pos,
+                SettingPath::root(),
+                "internal error: the generated JSON Schema does not compile",
+            );
+            return;
+        };
+        let mut found = Vec::new();
+        for error in validator.iter_errors(json) {
+            let mut path = SettingPath::root();
+            for segment in error.instance_path().iter() {
+                path = match segment {
+                    jsonschema::paths::LocationSegment::Property(p) => path.key(&p),
+                    jsonschema::paths::LocationSegment::Index(i) => path.index(i),
+                };
+            }
+            // Unknown keys were reported by the structure check, at the key itself.
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
+                error.kind()
+            {
+                if unexpected.iter().all(|k| self.is_reported(&path.key(k))) {
+                    continue;
+                }
+            }
+            if self.is_reported(&path) || found.iter().any(|(p, _)| *p == path) {
+                continue;
+            }
+            let Some(node) = find(root, &path) else {
+                continue;
+            };
+            let message = schema_message(error.kind(), &path, node);
+            found.push((path, (node.pos.clone(), message)));
+        }
+        for (path, (pos, message)) in found {
+            self.error(&pos, path, message);
+        }
+    }
+
+    fn check_rules(&mut self, root: &Node, json: &Value) {
+        let view = FileView(json);
+        for spec in catalogue::file_sections() {
+            for violation in (spec.rules)(&view) {
+                let section_path = SettingPath::root().key(violation.section);
+                let path = section_path.key(violation.attr);
+                if self.is_reported(&path) || self.is_reported(&section_path) {
+                    continue;
+                }
+                let pos = find(root, &path)
+                    .or_else(|| find(root, &section_path.key("enabled")))
+                    .or_else(|| find(root, &section_path))
+                    .map_or_else(|| root.pos.clone(), |n| n.pos.clone());
+                self.error(&pos, path, violation.message);
+            }
+        }
+    }
+
+    fn build_state(&mut self, entries: &[(Key, Node)], json: &Value) -> DesiredState {
+        let mut sections = Vec::new();
+        for spec in SECTIONS {
+            let Some((key, node)) = entries.iter().find(|(k, _)| k.name == spec.key) else {
+                continue;
+            };
+            let path = SettingPath::root().key(spec.key);
+            if self.is_reported(&path) {
+                continue;
+            }
+            // A section with a problem is not built; the typed check below is a safety net
+            // for a valid-looking one, not a second report.
+            if self.reported.iter().any(|r| r.starts_with(&path)) {
+                continue;
+            }
+            let section_json = json.get(spec.key).cloned().unwrap_or(Value::Null);
+            let NodeValue::Map(attr_nodes) = &node.value else {
+                sections.push(DesiredSection {
+                    spec,
+                    pos: key.pos.clone(),
+                    attributes: None,
+                });
+                continue;
+            };
+            if let Err(e) = (spec.parse)(section_json.clone()) {
+                self.error(
+                    &node.pos,
+                    path,
+                    format!("does not fit the `{}` settings: {e}", spec.key),
+                );
+                continue;
+            }
+            let attributes = attr_nodes
+                .iter()
+                .filter_map(|(k, n)| {
+                    let attr: &'static AttrSpec = spec.attribute(&k.name)?;
+                    let template = match &n.value {
+                        NodeValue::Str(text) => text.template.clone(),
+                        _ => None,
+                    };
+                    Some(DesiredAttr {
+                        spec: attr,
+                        value: section_json.get(&k.name).cloned().unwrap_or(Value::Null),
+                        pos: n.pos.clone(),
+                        template,
+                    })
+                })
+                .collect();
+            sections.push(DesiredSection {
+                spec,
+                pos: key.pos.clone(),
+                attributes: Some(attributes),
+            });
+        }
+        DesiredState { sections }
+    }
+}
+
+/// The compiled schema, built once per process.
+fn schema_validator() -> Option<&'static jsonschema::Validator> {
+    static VALIDATOR: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(&desired_state_schema())
+                .ok()
+        })
+        .as_ref()
+}
+
+/// The offline view of the rules: what the file says, nothing else.
+struct FileView<'a>(&'a Value);
+
+impl AttrView for FileView<'_> {
+    fn get(&self, section: &str, attr: &str) -> Known<'_> {
+        self.0
+            .get(section)
+            .and_then(|s| s.get(attr))
+            .map_or(Known::Unknown, Known::Set)
+    }
+}
+
+/// The node at a path, if the document has one there.
+fn find<'a>(root: &'a Node, path: &SettingPath) -> Option<&'a Node> {
+    let mut node = root;
+    for step in path.steps() {
+        node = match (&node.value, step) {
+            (NodeValue::Map(entries), Step::Key(name)) => {
+                &entries.iter().find(|(k, _)| k.name == name)?.1
+            }
+            (NodeValue::Seq(items), Step::Index(i)) => items.get(i)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn unknown_section_message(name: &str) -> String {
+    let keys = catalogue::file_sections().map(|s| s.key);
+    if let Some(suggestion) = catalogue::suggest(name, keys) {
+        return format!("unknown section `{name}`; did you mean `{suggestion}`?");
+    }
+    if let Some(owner) = catalogue::file_sections().find(|s| s.attribute(name).is_some()) {
+        return format!(
+            "unknown section `{name}`: it is an attribute of `{}`; put it under `{}:`",
+            owner.key, owner.key
+        );
+    }
+    let all: Vec<&str> = catalogue::file_sections().map(|s| s.key).collect();
+    format!(
+        "unknown section `{name}`; the sections are: {}",
+        all.join(", ")
+    )
+}
+
+fn unknown_attribute_message(spec: &SectionSpec, name: &str) -> String {
+    let names = spec.file_attributes().map(|a| a.name);
+    if let Some(suggestion) = catalogue::suggest(name, names) {
+        return format!(
+            "unknown attribute `{name}` in `{}`; did you mean `{suggestion}`?",
+            spec.key
+        );
+    }
+    if let Some(owner) = catalogue::file_sections().find(|s| {
+        s.key != spec.key
+            && s.attribute(name)
+                .is_some_and(|a| a.access != Access::ReadOnly)
+    }) {
+        return format!(
+            "unknown attribute `{name}` in `{}`: it belongs to section `{}`",
+            spec.key, owner.key
+        );
+    }
+    format!(
+        "unknown attribute `{name}` in `{}` (see `tfe-admin schema` for the attributes)",
+        spec.key
+    )
+}
+
+/// The attribute a path points into, if it is `section.attribute...`.
+fn attribute_at(path: &SettingPath) -> Option<&'static AttrSpec> {
+    catalogue::section(path.section()?)?.attribute(path.attribute()?)
+}
+
+/// A person's wording of a JSON Schema error. Values are quoted only when they are neither
+/// sensitive nor interpolated.
+fn schema_message(
+    kind: &jsonschema::error::ValidationErrorKind,
+    path: &SettingPath,
+    node: &Node,
+) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    let attr = attribute_at(path);
+    let attr_here = if path.depth() == 2 { attr } else { None };
+    let shown = shown_value(attr_here, node);
+    match kind {
+        K::Type { .. } | K::AnyOf { .. } => {
+            let expected = attr_here.map_or_else(
+                || match kind {
+                    K::Type { kind } => format!("{kind:?}").to_lowercase(),
+                    _ => "another type".to_owned(),
+                },
+                expected_for,
+            );
+            format!("expected {expected}, found {}", node.value.type_name())
+        }
+        K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
+            format!("must be at least {limit}{}", found(shown.as_deref()))
+        }
+        K::Maximum { limit } | K::ExclusiveMaximum { limit } => {
+            format!("must be at most {limit}{}", found(shown.as_deref()))
+        }
+        K::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|o| {
+                    o.iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "must be one of: {}{}",
+                options.join(", "),
+                found(shown.as_deref())
+            )
+        }
+        K::Pattern { .. } => match attr_here.map(|a| a.kind) {
+            Some(Kind::Duration) => format!(
+                "not a duration{}: write a number and a unit (h, m, s, ms), like 90m, 2h or 1h30m",
+                found(shown.as_deref())
+            ),
+            Some(Kind::Url {
+                schemes,
+                allow_blank,
+            }) => {
+                let schemes: Vec<String> = schemes
+                    .iter()
+                    .map(|s| {
+                        if *s == "mailto" {
+                            "mailto:".to_owned()
+                        } else {
+                            format!("{s}://")
+                        }
+                    })
+                    .collect();
+                let blank = if allow_blank {
+                    " (or empty for the default)"
+                } else {
+                    ""
+                };
+                format!(
+                    "must be a URL starting with {}{blank}{}",
+                    schemes.join(" or "),
+                    found(shown.as_deref())
+                )
+            }
+            Some(Kind::Pem) => "not PEM text: expected a `-----BEGIN ...-----` block".to_owned(),
+            _ => format!("does not have the expected form{}", found(shown.as_deref())),
+        },
+        K::Format { format } if format == "email" => {
+            format!("not an e-mail address{}", found(shown.as_deref()))
+        }
+        K::Format { format } => format!("not a valid {format}{}", found(shown.as_deref())),
+        K::AdditionalProperties { unexpected } => {
+            format!("unknown key `{}`", unexpected.join("`, `"))
+        }
+        K::Required { property } => {
+            format!("missing `{}`", property.as_str().unwrap_or_default())
+        }
+        K::Not { .. } | K::FalseSchema => "not allowed here".to_owned(),
+        _ => "does not match the schema of this attribute (see `tfe-admin schema`)".to_owned(),
+    }
+}
+
+/// The value as it may be quoted in a message: never a sensitive or interpolated one.
+fn shown_value(attr: Option<&AttrSpec>, node: &Node) -> Option<String> {
+    if attr.is_some_and(|a| a.sensitive) {
+        return None;
+    }
+    match &node.value {
+        NodeValue::Str(text) if text.template.is_none() => {
+            let short: String = text.value.chars().take(60).collect();
+            Some(format!("{short:?}"))
+        }
+        NodeValue::Int(i) => Some(i.to_string()),
+        NodeValue::Float(f) => Some(f.to_string()),
+        _ => None,
+    }
+}
+
+fn found(shown: Option<&str>) -> String {
+    shown.map_or_else(String::new, |s| format!(" (found {s})"))
+}
+
+fn expected_for(attr: &AttrSpec) -> String {
+    let base = match attr.kind {
+        Kind::Bool => "a boolean (true or false)".to_owned(),
+        Kind::Integer => "an integer".to_owned(),
+        Kind::Enum(values) => format!("one of: {}", values.join(", ")),
+        Kind::List => "a list".to_owned(),
+        Kind::Object => "a mapping".to_owned(),
+        Kind::Duration => "a duration string like 2h or 90m".to_owned(),
+        Kind::Text | Kind::Html | Kind::Pem | Kind::Url { .. } | Kind::Email | Kind::JsonText => {
+            "a string".to_owned()
+        }
+    };
+    if attr.nullable {
+        format!("{base} or null")
+    } else {
+        base
+    }
+}

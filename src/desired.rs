@@ -1,0 +1,80 @@
+//! The desired state: what the (merged, interpolated, validated) files ask for, section by
+//! section in catalogue order. Produced by `config`, read by every later stage. Values of
+//! sensitive attributes never reach `Debug` output.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::catalogue::{AttrSpec, SectionSpec};
+use crate::config::yaml::Pos;
+
+/// Everything the files manage. Sections and attributes that are absent are unmanaged.
+#[derive(Debug, Default)]
+pub struct DesiredState {
+    pub sections: Vec<DesiredSection>,
+}
+
+impl DesiredState {
+    /// The section with this key, if the files manage it.
+    #[must_use]
+    pub fn section(&self, key: &str) -> Option<&DesiredSection> {
+        self.sections.iter().find(|s| s.spec.key == key)
+    }
+
+    /// How many attributes the files set, over all sections.
+    #[must_use]
+    pub fn attribute_count(&self) -> usize {
+        self.sections
+            .iter()
+            .map(|s| s.attributes.as_ref().map_or(0, Vec::len))
+            .sum()
+    }
+}
+
+/// One managed section.
+#[derive(Debug)]
+pub struct DesiredSection {
+    pub spec: &'static SectionSpec,
+    /// Where the section's key was written.
+    pub pos: Pos,
+    /// The attributes the files set; `None` for `data-retention-policy: null` (no policy).
+    pub attributes: Option<Vec<DesiredAttr>>,
+}
+
+impl DesiredSection {
+    /// The attribute with this API name, if the files set it.
+    #[must_use]
+    pub fn attribute(&self, name: &str) -> Option<&DesiredAttr> {
+        self.attributes
+            .as_ref()
+            .and_then(|attrs| attrs.iter().find(|a| a.spec.name == name))
+    }
+}
+
+/// One managed attribute.
+pub struct DesiredAttr {
+    pub spec: &'static AttrSpec,
+    /// The value to reach, after interpolation.
+    pub value: Value,
+    /// Where the value was written.
+    pub pos: Pos,
+    /// The text before interpolation (`${env:SMTP_PASSWORD}`), when it had references: what a
+    /// saved plan keeps instead of the value.
+    pub template: Option<String>,
+}
+
+impl fmt::Debug for DesiredAttr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DesiredAttr");
+        s.field("name", &self.spec.name);
+        if self.spec.sensitive || self.template.is_some() {
+            s.field("value", &"(sensitive)");
+        } else {
+            s.field("value", &self.value);
+        }
+        s.field("pos", &self.pos)
+            .field("template", &self.template)
+            .finish()
+    }
+}
