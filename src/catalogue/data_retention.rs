@@ -1,5 +1,5 @@
 //! `data-retention-policy`: `/api/v2/admin/data-retention-policy-settings`, TFE v202401-1 and
-//! later (reference §3). Not a PATCHed singleton: GET answers 404 when no policy is set, POST
+//! later (reference §3). Not a singleton written by PATCH: GET answers 404 when no policy is set, POST
 //! creates or replaces the policy, DELETE removes it; the site-wide level accepts only the
 //! `data-retention-policy-delete-olders` type. `data-retention-policy: null` in the file means
 //! "no policy". The per-artifact attributes announced for TFE 2.1.0 are left out until their

@@ -12,6 +12,7 @@
 #[macro_use]
 mod macros;
 
+pub mod docs;
 pub mod release;
 pub mod rules;
 pub mod values;

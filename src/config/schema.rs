@@ -2,6 +2,8 @@
 //! (schemars) and annotated from its attribute rows. `schema/tfe-admin.schema.json` is these
 //! bytes; a test keeps them equal. Pure.
 
+use std::fmt::Write as _;
+
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
 
@@ -22,7 +24,7 @@ pub fn desired_state_schema() -> Value {
         } else {
             let mut description = section.doc.to_owned();
             if let Some(release) = section.since {
-                description.push_str(&format!("\n\nAvailable from TFE {release}."));
+                let _ = write!(description, "\n\nAvailable from TFE {release}.");
             }
             json!({ "description": description, "allOf": [reference] })
         };

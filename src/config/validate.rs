@@ -45,7 +45,7 @@ pub fn validate(
     for (key, node) in entries {
         v.check_section(key, node);
     }
-    let json = v.to_json(root, &SettingPath::root());
+    let json = v.json_of(root, &SettingPath::root());
     v.check_schema(root, &json);
     v.check_rules(root, &json);
     let state = v.build_state(entries, &json);
@@ -208,7 +208,7 @@ impl Validator {
     }
 
     /// The JSON value of a node; non-finite numbers are reported and become null.
-    fn to_json(&mut self, node: &Node, path: &SettingPath) -> Value {
+    fn json_of(&mut self, node: &Node, path: &SettingPath) -> Value {
         match &node.value {
             NodeValue::Null => Value::Null,
             NodeValue::Bool(b) => Value::Bool(*b),
@@ -225,13 +225,13 @@ impl Validator {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.to_json(item, &path.index(i)))
+                    .map(|(i, item)| self.json_of(item, &path.index(i)))
                     .collect(),
             ),
             NodeValue::Map(entries) => Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.name.clone(), self.to_json(v, &path.key(&k.name))))
+                    .map(|(k, v)| (k.name.clone(), self.json_of(v, &path.key(&k.name))))
                     .collect::<Map<String, Value>>(),
             ),
         }
@@ -249,7 +249,7 @@ impl Validator {
         let mut found = Vec::new();
         for error in validator.iter_errors(json) {
             let mut path = SettingPath::root();
-            for segment in error.instance_path().iter() {
+            for segment in error.instance_path() {
                 path = match segment {
                     jsonschema::paths::LocationSegment::Property(p) => path.key(&p),
                     jsonschema::paths::LocationSegment::Index(i) => path.index(i),
@@ -258,10 +258,9 @@ impl Validator {
             // Unknown keys were reported by the structure check, at the key itself.
             if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
                 error.kind()
+                && unexpected.iter().all(|k| self.is_reported(&path.key(k)))
             {
-                if unexpected.iter().all(|k| self.is_reported(&path.key(k))) {
-                    continue;
-                }
+                continue;
             }
             if self.is_reported(&path) || found.iter().any(|(p, _)| *p == path) {
                 continue;
