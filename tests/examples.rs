@@ -1,0 +1,170 @@
+//! The shipped examples are valid and editor-ready, and secrets never reach the output.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn tfe_admin() -> Command {
+    match Command::cargo_bin("tfe-admin") {
+        Ok(mut cmd) => {
+            cmd.env_clear();
+            cmd
+        }
+        Err(e) => panic!("cannot find the tfe-admin binary: {e}"),
+    }
+}
+
+fn examples() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut found = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) => panic!("cannot list {}: {e}", dir.display()),
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn every_example_validates_on_its_own_or_on_the_base() {
+    let examples = examples();
+    assert!(examples.len() >= 4, "{examples:?}");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/base.yaml");
+    for example in &examples {
+        let mut cmd = tfe_admin();
+        cmd.arg("validate");
+        if example.components().any(|c| c.as_os_str() == "overlays") {
+            cmd.arg("-f").arg(&base);
+        }
+        cmd.arg("-f").arg(example);
+        let output = match cmd.output() {
+            Ok(o) => o,
+            Err(e) => panic!("cannot run: {e}"),
+        };
+        assert!(
+            output.status.success(),
+            "{} is invalid:\n{}",
+            example.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(String::from_utf8_lossy(&output.stdout).starts_with("Valid: "));
+    }
+}
+
+#[test]
+fn every_example_points_editors_at_the_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for example in examples() {
+        let text = std::fs::read_to_string(&example).unwrap_or_default();
+        let first = text.lines().next().unwrap_or_default();
+        let Some(target) = first.strip_prefix("# yaml-language-server: $schema=") else {
+            panic!("{} does not start with the modeline", example.display());
+        };
+        let dir = example.parent().unwrap_or(root);
+        assert!(
+            dir.join(target).is_file(),
+            "{}: the modeline's schema path {target} does not exist",
+            example.display()
+        );
+    }
+}
+
+#[test]
+fn full_example_sets_every_writable_attribute() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/full.yaml");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    for section in tfe_admin::catalogue::file_sections() {
+        assert!(
+            text.contains(&format!("\n{}:\n", section.key)),
+            "{}",
+            section.key
+        );
+        for attr in section.file_attributes() {
+            if attr.alias_of.is_some() {
+                continue;
+            }
+            assert!(
+                text.contains(&format!("  {}:", attr.name)),
+                "examples/full.yaml lacks {}.{}",
+                section.key,
+                attr.name
+            );
+        }
+    }
+}
+
+const CANARY: &str = "canary-7f1e9c-do-not-print";
+
+#[test]
+fn secret_values_never_reach_the_output() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    // Secrets that are wrong in every way validation can see: bad PEM, bad JSON, bad
+    // e-mail, blank-looking, plus a literal one.
+    let yaml = format!(
+        "saml:\n  private-key: ${{env:CANARY}}\n  idp-cert: ${{env:CANARY}}\ncost-estimation:\n  \
+         gcp-credentials: ${{env:CANARY}}\n  aws-secret-key: {CANARY}\nsmtp:\n  \
+         sender: ${{env:CANARY}}\n  password: ${{env:CANARY}}\n  port: ${{env:CANARY}}\n"
+    );
+    let file = dir.path().join("tfe-admin.yaml");
+    if let Err(e) = std::fs::write(&file, yaml) {
+        panic!("write: {e}");
+    }
+    let output = match tfe_admin()
+        .current_dir(dir.path())
+        .env("CANARY", CANARY)
+        .args(["validate", "-f", "tfe-admin.yaml"])
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run: {e}"),
+    };
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stdout.contains("canary") && !stderr.contains("canary"),
+        "{stderr}"
+    );
+    // Every secret problem is still reported.
+    for path in [
+        "saml.private-key",
+        "saml.idp-cert",
+        "cost-estimation.gcp-credentials",
+        "cost-estimation.aws-secret-key",
+        "smtp.sender",
+        "smtp.port",
+    ] {
+        assert!(
+            stderr.contains(&format!(": {path}: ")),
+            "{path} missing:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    let output = tfe_admin().args(["validate", "--no-such-flag"]).output();
+    let Ok(output) = output else {
+        panic!("cannot run")
+    };
+    assert_eq!(output.status.code(), Some(1));
+    let output = tfe_admin().arg("--help").output();
+    let Ok(output) = output else {
+        panic!("cannot run")
+    };
+    assert_eq!(output.status.code(), Some(0));
+}
