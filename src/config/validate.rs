@@ -459,7 +459,18 @@ fn schema_message(
                 },
                 expected_for,
             );
-            format!("expected {expected}, found {}", node.value.type_name())
+            let quote = match (&node.value, attr_here.map(|a| a.kind)) {
+                (NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_), Some(kind))
+                    if !matches!(kind, Kind::Bool | Kind::Integer | Kind::List | Kind::Object) =>
+                {
+                    "; quote the value to write it as text"
+                }
+                _ => "",
+            };
+            format!(
+                "expected {expected}, found {}{quote}",
+                node.value.type_name()
+            )
         }
         K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
             format!("must be at least {limit}{}", found(shown.as_deref()))
