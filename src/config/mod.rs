@@ -161,8 +161,8 @@ fn parse_root(name: &Arc<str>, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>
             diagnostics.push(Diagnostic::error(
                 &root.pos,
                 SettingPath::root(),
-                "the file is empty: expected a mapping of settings sections, like `general:` \
-                 (write `{}` to manage nothing)",
+                "the file holds no settings (it is empty or null): expected a mapping of \
+                 settings sections, like `general:` (write `{}` to manage nothing)",
             ));
             None
         }

@@ -17,9 +17,12 @@ pub fn desired_state_schema() -> Value {
     for section in catalogue::file_sections() {
         let reference = (section.schema)(&mut generator).to_value();
         let property = if matches!(section.shape, Shape::Policy) {
+            // Object-or-null on the definition itself (its object keywords ignore null), not
+            // an anyOf: errors inside the policy keep their own paths.
+            allow_null_definition(&mut generator, &reference);
             json!({
                 "description": format!("{}\n\n`null` means: no policy (deleted if one exists).", section.doc),
-                "anyOf": [reference, { "type": "null" }],
+                "allOf": [reference],
             })
         } else {
             let mut description = section.doc.to_owned();
@@ -42,6 +45,20 @@ pub fn desired_state_schema() -> Value {
         "properties": properties,
         "$defs": definitions,
     })
+}
+
+/// Makes the definition a `$ref` points at accept `null` as well as an object.
+fn allow_null_definition(generator: &mut schemars::SchemaGenerator, reference: &Value) {
+    let Some(name) = reference
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    else {
+        return;
+    };
+    if let Some(definition) = generator.definitions_mut().get_mut(name) {
+        definition["type"] = json!(["object", "null"]);
+    }
 }
 
 /// The schema as the committed file has it: pretty JSON with a final newline.

@@ -178,6 +178,9 @@ impl Validator {
                 format!("deprecated: use `{target}` instead (the same setting)"),
             ));
         }
+        if self.is_reported(&path) {
+            return;
+        }
         if let NodeValue::Str(text) = &node.value {
             if attr.sensitive
                 && text.template.is_none()
@@ -258,8 +261,24 @@ impl Validator {
             // Unknown keys were reported by the structure check, at the key itself.
             if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
                 error.kind()
-                && unexpected.iter().all(|k| self.is_reported(&path.key(k)))
             {
+                for name in unexpected {
+                    let key_path = path.key(name);
+                    if self.is_reported(&key_path) || found.iter().any(|(p, _)| *p == key_path) {
+                        continue;
+                    }
+                    let Some((key, _)) = find_entry(root, &path, name) else {
+                        continue;
+                    };
+                    let allowed = allowed_keys(validator_schema_keys(&path));
+                    let message = match catalogue::suggest(name, allowed.iter().map(String::as_str))
+                    {
+                        Some(s) => format!("unknown key `{name}`; did you mean `{s}`?"),
+                        None if allowed.is_empty() => format!("unknown key `{name}`"),
+                        None => format!("unknown key `{name}`; expected {}", allowed.join(", ")),
+                    };
+                    found.push((key_path, (key.pos.clone(), message)));
+                }
                 continue;
             }
             if self.is_reported(&path) || found.iter().any(|(p, _)| *p == path) {
@@ -377,6 +396,34 @@ impl AttrView for FileView<'_> {
     }
 }
 
+/// The key and value named `name` in the mapping at `path`.
+fn find_entry<'a>(root: &'a Node, path: &SettingPath, name: &str) -> Option<&'a (Key, Node)> {
+    let NodeValue::Map(entries) = &find(root, path)?.value else {
+        return None;
+    };
+    entries.iter().find(|(k, _)| k.name == name)
+}
+
+/// The properties the schema allows for an item of the list attribute at `path` (for
+/// suggestions): list items are the only nested objects of the file.
+fn validator_schema_keys(path: &SettingPath) -> Option<Value> {
+    let (section, attr) = (path.section()?, path.attribute()?);
+    let schema = desired_state_schema();
+    let definition = |reference: &Value| {
+        let name = reference.as_str()?.strip_prefix("#/$defs/")?;
+        schema.get("$defs")?.get(name)
+    };
+    let section_def = definition(schema.pointer(&format!("/properties/{section}/allOf/0/$ref"))?)?;
+    let item_def = definition(section_def.pointer(&format!("/properties/{attr}/items/$ref"))?)?;
+    item_def.get("properties").cloned()
+}
+
+fn allowed_keys(properties: Option<Value>) -> Vec<String> {
+    properties
+        .and_then(|p| p.as_object().map(|o| o.keys().cloned().collect()))
+        .unwrap_or_default()
+}
+
 /// The node at a path, if the document has one there.
 fn find<'a>(root: &'a Node, path: &SettingPath) -> Option<&'a Node> {
     let mut node = root;
@@ -454,17 +501,18 @@ fn schema_message(
         K::Type { .. } | K::AnyOf { .. } => {
             let expected = attr_here.map_or_else(
                 || match kind {
-                    K::Type { kind } => format!("{kind:?}").to_lowercase(),
+                    K::Type {
+                        kind: jsonschema::error::TypeKind::Single(t),
+                    } => type_phrase(t.as_str()).to_owned(),
                     _ => "another type".to_owned(),
                 },
                 expected_for,
             );
             let quote = match (&node.value, attr_here.map(|a| a.kind)) {
-                (NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_), Some(kind))
-                    if !matches!(kind, Kind::Bool | Kind::Integer | Kind::List | Kind::Object) =>
-                {
-                    "; quote the value to write it as text"
-                }
+                (
+                    NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_),
+                    Some(Kind::Text | Kind::Html),
+                ) => "; quote the value to write it as text",
                 _ => "",
             };
             format!(
@@ -559,6 +607,20 @@ fn shown_value(attr: Option<&AttrSpec>, node: &Node) -> Option<String> {
 
 fn found(shown: Option<&str>) -> String {
     shown.map_or_else(String::new, |s| format!(" (found {s})"))
+}
+
+/// How a message names a JSON Schema type.
+fn type_phrase(json_type: &str) -> &'static str {
+    match json_type {
+        "boolean" => "a boolean (true or false)",
+        "integer" => "an integer",
+        "number" => "a number",
+        "string" => "a string",
+        "array" => "a list",
+        "object" => "a mapping",
+        "null" => "null",
+        _ => "another type",
+    }
 }
 
 fn expected_for(attr: &AttrSpec) -> String {

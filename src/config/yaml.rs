@@ -123,30 +123,103 @@ pub fn parse(file: &Arc<str>, text: &str) -> Result<Node, SyntaxError> {
     };
     match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(text, options) {
         Ok(root) => Ok(locate(file, root)),
-        Err(error) => Err(syntax_error(&error)),
+        Err(error) => Err(syntax_error(&error, text)),
     }
 }
 
-fn syntax_error(error: &serde_saphyr::Error) -> SyntaxError {
-    let (line, col) = error
+fn syntax_error(error: &serde_saphyr::Error, text: &str) -> SyntaxError {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let (mut line, mut col) = error
         .location()
         .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
-    let text = error.without_snippet().to_string();
-    // The crate appends the position, which the caller prints in front instead.
-    let text = text
-        .rsplit_once(" at line ")
-        .map_or(text.as_str(), |(message, _)| message);
-    let message = if let Some(key) = text.strip_prefix("duplicate mapping key: ") {
-        let key = key.split(", set DuplicateKeyPolicy").next().unwrap_or(key);
-        format!("duplicate key `{key}`: each key may appear once in a mapping")
-    } else if text.contains("alias") && (text.contains("limit") || text.contains("exceed")) {
-        format!("too many alias expansions (an alias bomb?): {text}")
-    } else if text.contains("budget") {
-        format!("document too large or too deeply nested: {text}")
-    } else {
-        text.to_owned()
+    let message = match innermost(error) {
+        E::DuplicateMappingKey { .. } => {
+            let rendered = error.without_snippet().to_string();
+            let key = rendered
+                .strip_prefix("duplicate mapping key: ")
+                .and_then(|k| k.split(", set DuplicateKeyPolicy").next())
+                .unwrap_or("?");
+            format!("duplicate key `{key}`: each key may appear once in a mapping")
+        }
+        E::MultipleDocuments { .. }
+        | E::Budget {
+            breach: B::Documents { .. },
+            ..
+        } => "a desired-state file holds one YAML document; this is a second one (after `---`)"
+            .to_owned(),
+        E::AliasReplayCounterOverflow { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::Budget {
+            breach: B::Aliases { .. } | B::AliasAnchorRatio { .. },
+            ..
+        } => "too many alias expansions (an alias bomb?): a settings file needs few aliases"
+            .to_owned(),
+        E::Budget { .. } => format!(
+            "the document is too large or too deeply nested ({})",
+            strip_position(&error.without_snippet().to_string())
+        ),
+        E::NonFiniteFloat { .. } => {
+            "not a finite number (.nan and .inf are not allowed)".to_owned()
+        }
+        _ => {
+            let message = strip_position(&error.without_snippet().to_string()).to_owned();
+            // The scanner reports a tab at the start of the scalar it was reading; point at
+            // the tab itself.
+            if message.contains("tab")
+                && let Some((tab_line, tab_col)) = first_tab_from(text, line, col)
+            {
+                (line, col) = (tab_line, tab_col);
+            }
+            message
+        }
     };
     SyntaxError { line, col, message }
+}
+
+/// The error under the crate's snippet and alias-location wrappers.
+fn innermost(mut error: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::WithSnippet { error: inner, .. }
+    | serde_saphyr::Error::AliasError { error: inner, .. } = error
+    {
+        error = inner;
+    }
+    error
+}
+
+/// The message without the trailing " at line N, column M" the crate appends.
+fn strip_position(message: &str) -> &str {
+    if let Some((head, tail)) = message.rsplit_once(" at line ") {
+        let is_position = tail.split_once(", column ").is_some_and(|(l, c)| {
+            l.bytes().all(|b| b.is_ascii_digit()) && c.bytes().all(|b| b.is_ascii_digit())
+        });
+        if is_position {
+            return head;
+        }
+    }
+    message
+}
+
+/// The first tab at or after a position (1-based line and column, in characters).
+fn first_tab_from(text: &str, line: u64, col: u64) -> Option<(u64, u64)> {
+    for (index, content) in text.lines().enumerate() {
+        let number = index as u64 + 1;
+        if number < line {
+            continue;
+        }
+        let skip = if number == line {
+            col.saturating_sub(1)
+        } else {
+            0
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        if let Some(found) = content.chars().skip(skip).position(|c| c == '\t') {
+            return Some((number, (skip + found) as u64 + 1));
+        }
+    }
+    None
 }
 
 fn locate(file: &Arc<str>, node: Spanned<RawNode>) -> Node {
@@ -366,7 +439,41 @@ mod tests {
         let Err(e) = parse(&file(), &text) else {
             panic!("alias bomb accepted");
         };
-        assert!(e.message.contains("alias"), "{}", e.message);
+        assert_eq!(
+            e.message,
+            "too many alias expansions (an alias bomb?): a settings file needs few aliases"
+        );
+    }
+
+    #[test]
+    fn tabs_are_reported_where_they_are() {
+        let Err(e) = parse(
+            &file(),
+            "general:\n  api-rate-limit: 30\n\tplan-timeout: 2h\n",
+        ) else {
+            panic!("tab accepted");
+        };
+        assert_eq!((e.line, e.col), (3, 1), "{}", e.message);
+    }
+
+    #[test]
+    fn several_documents_are_refused() {
+        let Err(e) = parse(&file(), "general: {}\n---\nsmtp: {}\n") else {
+            panic!("two documents accepted");
+        };
+        assert!(
+            e.message
+                .starts_with("a desired-state file holds one YAML document")
+        );
+    }
+
+    #[test]
+    fn only_the_trailing_position_is_stripped() {
+        assert_eq!(strip_position("bad at line 3, column 4"), "bad");
+        assert_eq!(
+            strip_position("x at line 1, column 45 (defined at line 3, column 9)"),
+            "x at line 1, column 45 (defined at line 3, column 9)"
+        );
     }
 
     #[test]
