@@ -533,7 +533,7 @@ static CASES: &[Case] = &[
             yaml!("saml:", "  sso-endpoint-url: http://idp.example.com/sso"),
         )],
         expected: &[
-            "tfe-admin.yaml:2:21: saml.sso-endpoint-url: must be a URL starting with https:// (found \"http://idp.example.com/sso\")",
+            "tfe-admin.yaml:2:21: saml.sso-endpoint-url: must be a URL starting with https:// (or empty to unset) (found \"http://idp.example.com/sso\")",
         ],
         ..CASE
     },
@@ -547,7 +547,7 @@ static CASES: &[Case] = &[
             ),
         )],
         expected: &[
-            "tfe-admin.yaml:2:31: customization.internal-documentation-url: must be a URL starting with http:// or https:// (or empty for the default) (found \"ftp://docs.example.com/\")",
+            "tfe-admin.yaml:2:31: customization.internal-documentation-url: must be a URL starting with http:// or https:// (or empty to unset) (found \"ftp://docs.example.com/\")",
         ],
         ..CASE
     },
@@ -618,40 +618,6 @@ static CASES: &[Case] = &[
         args: &["--allow-literal-secrets", "-f", Y],
         expected: &["tfe-admin.yaml:3:9: smtp.port: must be at least 1 (found 0)"],
         secrets: &["hunter2"],
-        ..CASE
-    },
-    Case {
-        name: "invalid gcp-credentials JSON from the environment",
-        files: &[(
-            Y,
-            yaml!(
-                "cost-estimation:",
-                "  gcp-credentials: ${env:TFE_GCP_CREDENTIALS}"
-            ),
-        )],
-        env: &[(
-            "TFE_GCP_CREDENTIALS",
-            "{\"type\": \"service_account\", \"private_key\": \"s3cr3t-key-material",
-        )],
-        expected: &[
-            "tfe-admin.yaml:2:20: cost-estimation.gcp-credentials: not valid JSON: EOF while parsing a string at line 1 column 63",
-        ],
-        secrets: &["s3cr3t-key-material"],
-        ..CASE
-    },
-    Case {
-        name: "gcp-credentials file holds JSON that is not an object",
-        files: &[
-            (
-                Y,
-                yaml!("cost-estimation:", "  gcp-credentials: ${file:gcp.json}"),
-            ),
-            ("gcp.json", b"[\"s3cr3t-key-material\"]\n"),
-        ],
-        expected: &[
-            "tfe-admin.yaml:2:20: cost-estimation.gcp-credentials: must be a JSON object (the contents of a service account key file)",
-        ],
-        secrets: &["s3cr3t-key-material"],
         ..CASE
     },
     // --- References ----------------------------------------------------------------------
@@ -726,7 +692,7 @@ static CASES: &[Case] = &[
         ],
         args: &["-f", "conf/tfe-admin.yaml"],
         expected: &[
-            "conf/tfe-admin.yaml:2:21: saml.sso-endpoint-url: must be a URL starting with https://",
+            "conf/tfe-admin.yaml:2:21: saml.sso-endpoint-url: must be a URL starting with https:// (or empty to unset)",
         ],
         secrets: &["idp.internal.example.com"],
         ..CASE
@@ -850,7 +816,7 @@ static CASES: &[Case] = &[
             "tfe-admin.yaml:8:11: smtp.sender: not an e-mail address (found \"not-an-email\")",
             "tfe-admin.yaml:9:9: smtp.auth: must be one of: none, plain, login, xoauth2 (found \"cram-md5\")",
             "tfe-admin.yaml:10:13: smtp.password: literal secret: reference it as `${env:NAME}` or `${file:path}` (or pass --allow-literal-secrets)",
-            "tfe-admin.yaml:12:21: saml.sso-endpoint-url: must be a URL starting with https:// (found \"http://idp.example.com/sso\")",
+            "tfe-admin.yaml:12:21: saml.sso-endpoint-url: must be a URL starting with https:// (or empty to unset) (found \"http://idp.example.com/sso\")",
             "tfe-admin.yaml:13:1: genral: unknown section `genral`; did you mean `general`?",
         ],
         secrets: &["hunter2"],

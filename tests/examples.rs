@@ -168,3 +168,33 @@ fn usage_errors_exit_1_not_2() {
     };
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn shape_checks_the_api_may_not_make_are_warnings() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    // The seeds' own samples: a certificate that is not PEM, credentials that are not JSON.
+    let yaml =
+        "saml:\n  idp-cert: SAMPLE-CERTIFICATE\ncost-estimation:\n  gcp-credentials: ${env:GCP}\n";
+    if let Err(e) = std::fs::write(dir.path().join("tfe-admin.yaml"), yaml) {
+        panic!("write: {e}");
+    }
+    let output = tfe_admin()
+        .current_dir(dir.path())
+        .env("GCP", "{\"private_key\":\"canary-gcp\",...}")
+        .args(["validate", "-f", "tfe-admin.yaml"])
+        .output();
+    let Ok(output) = output else {
+        panic!("cannot run")
+    };
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr,
+        "tfe-admin.yaml:2:13: saml.idp-cert: warning: does not look like PEM text (no `-----BEGIN ...-----` line)\n\
+         tfe-admin.yaml:4:20: cost-estimation.gcp-credentials: warning: not valid JSON (key must be a string at line 1 column 29): expected the contents of a service account key file\n"
+    );
+    assert!(!stderr.contains("canary"));
+}

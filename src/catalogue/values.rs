@@ -98,8 +98,8 @@ text_value!(
     Html => Kind::Html
 );
 text_value!(
-    /// An `https://` URL.
-    HttpsUrl => Kind::Url { schemes: &["https"], allow_blank: false }
+    /// An `https://` URL; blank means "not set" (the API's own value for an unset URL).
+    HttpsUrl => Kind::Url { schemes: &["https"], allow_blank: true }
 );
 text_value!(
     /// An `http://` or `https://` URL; blank means "use the default".
@@ -273,9 +273,6 @@ pub(super) fn annotate_property(property: &mut Value, attr: &AttrSpec) {
     if let Some(pattern) = kind_pattern(attr.kind) {
         object.insert("pattern".into(), Value::from(pattern));
     }
-    if attr.kind == Kind::Email {
-        object.insert("format".into(), Value::from("email"));
-    }
 }
 
 /// The regular expression a string of this kind must match, if the kind has one.
@@ -283,7 +280,8 @@ pub(super) fn annotate_property(property: &mut Value, attr: &AttrSpec) {
 pub fn kind_pattern(kind: Kind) -> Option<String> {
     match kind {
         Kind::Duration => Some(GO_DURATION_PATTERN.to_owned()),
-        Kind::Pem => Some("-----BEGIN [A-Z0-9 ]+-----".to_owned()),
+        // Blank is the API's value for an unset address.
+        Kind::Email => Some(r"^(?:|[^@\s]+@[^@\s]+)$".to_owned()),
         Kind::Url {
             schemes,
             allow_blank,
@@ -375,6 +373,11 @@ mod tests {
             schemes: &["https"],
             allow_blank: false,
         });
+        assert_eq!(
+            kind_pattern(Kind::Pem),
+            None,
+            "PEM is checked by a warning, not the schema"
+        );
         assert_eq!(https.as_deref(), Some("^(?:https://\\S+)$"));
         let web = kind_pattern(Kind::Url {
             schemes: &["http", "https", "mailto"],

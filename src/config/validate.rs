@@ -195,17 +195,30 @@ impl Validator {
                 );
                 return;
             }
-            if attr.kind == Kind::JsonText && !text.value.is_empty() {
-                match serde_json::from_str::<Value>(&text.value) {
-                    Ok(Value::Object(_)) => {}
-                    Ok(_) => self.error(
-                        &node.pos,
-                        path,
-                        "must be a JSON object (the contents of a service account key file)",
-                    ),
-                    // serde_json's message names a position, never the content.
-                    Err(e) => self.error(&node.pos, path, format!("not valid JSON: {e}")),
+            // Shape checks the API may not make: warnings, so that whatever the API stores
+            // (the seeds' own samples are neither PEM nor JSON) can still be written back.
+            let warning = match attr.kind {
+                Kind::JsonText if !text.value.is_empty() => {
+                    match serde_json::from_str::<Value>(&text.value) {
+                        Ok(Value::Object(_)) => None,
+                        Ok(_) => Some(
+                            "not a JSON object: expected the contents of a service account key file"
+                                .to_owned(),
+                        ),
+                        // serde_json's message names a position, never the content.
+                        Err(e) => Some(format!("not valid JSON ({e}): expected the contents of a service account key file")),
+                    }
                 }
+                Kind::Pem
+                    if !text.value.trim().is_empty() && !text.value.contains("-----BEGIN ") =>
+                {
+                    Some("does not look like PEM text (no `-----BEGIN ...-----` line)".to_owned())
+                }
+                _ => None,
+            };
+            if let Some(message) = warning {
+                self.diagnostics
+                    .push(Diagnostic::warning(&node.pos, path, message));
             }
         }
     }
@@ -561,7 +574,7 @@ fn schema_message(
                     })
                     .collect();
                 let blank = if allow_blank {
-                    " (or empty for the default)"
+                    " (or empty to unset)"
                 } else {
                     ""
                 };
@@ -571,7 +584,7 @@ fn schema_message(
                     found(shown.as_deref())
                 )
             }
-            Some(Kind::Pem) => "not PEM text: expected a `-----BEGIN ...-----` block".to_owned(),
+            Some(Kind::Email) => format!("not an e-mail address{}", found(shown.as_deref())),
             _ => format!("does not have the expected form{}", found(shown.as_deref())),
         },
         K::Format { format } if format == "email" => {
