@@ -18,9 +18,43 @@ pub enum Command {
     /// Check desired-state files offline: YAML syntax, references, the JSON Schema and the
     /// API's own rules. Reports every problem; exits 0 when valid, 1 when not. No network.
     Validate(ValidateArgs),
+    /// Read the live settings and show the minimal set of changes that would reach the
+    /// desired state (GET only). Exit 0; with --detailed-exitcode: 0 no changes, 2 changes;
+    /// 1 on any error.
+    Plan(PlanArgs),
     /// Print the JSON Schema of the desired-state file (the bytes of
     /// schema/tfe-admin.schema.json).
     Schema(SchemaArgs),
+    /// Run a local emulator of the TFE admin API, for trying plan and apply safely and for
+    /// tests. Serves loopback only unless --listen-any.
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8800")]
+    pub listen: std::net::SocketAddr,
+    /// Allow a listen address that is not loopback (the emulator has no real security).
+    #[arg(long)]
+    pub listen_any: bool,
+    /// Keep the emulated settings in FILE, so that plan, apply, plan again works across
+    /// processes.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The site-admin token to accept (default: a random one, printed at start).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Enable the test control plane under /_sandbox/ (set state, read the request log,
+    /// inject latency and failures). Off by default.
+    #[arg(long)]
+    pub control: bool,
+    /// Requests per second allowed per token before 429 (TFE's default is 30).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub rate_limit: u32,
+    /// The TFE release to emulate (attributes and sections newer than it do not exist).
+    #[arg(long, value_name = "RELEASE", default_value = "2.1.0")]
+    pub release: String,
 }
 
 /// The desired-state files and how to read them.
@@ -41,10 +75,76 @@ pub struct FileArgs {
     pub allow_literal_secrets: bool,
 }
 
+/// Where the TFE API is and how to talk to it. The token comes from `TFE_TOKEN` or the
+/// Terraform CLI credentials file, never from a flag.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// The TFE address (`https://tfe.example.com`; default: `TFE_ADDRESS`, else
+    /// `https://$TFE_HOSTNAME`), or `sandbox:FILE` to run against the built-in emulator with
+    /// its state in FILE.
+    #[arg(long, value_name = "URL")]
+    pub address: Option<String>,
+    /// A PEM file of CA certificates to trust besides the system roots (default: `TFE_CA_CERT`).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// At most this many API requests per second (the API's documented limit is 30).
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub rps: u32,
+    /// Seconds to wait for one response before giving up on it.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub files: FileArgs,
+}
+
+/// How a plan is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like lines, colour on a terminal.
+    Text,
+    /// The versioned plan document (schema/plan.schema.json); stdout carries only JSON.
+    Json,
+    /// Summary first, for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub changes: ChangeArgs,
+    /// Save the plan (calls, the live values they were planned against, secret references but
+    /// never secret values) for `tfe-admin apply PLANFILE`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// How to print the plan.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Exit 2 when there are changes, 0 when there are none (1 stays "error").
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+/// What a plan may include beyond the plain changes.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// Send every write-only secret of the managed sections (they cannot be compared), even
+    /// when nothing else in their section changes.
+    #[arg(long)]
+    pub push_secrets: bool,
+    /// Allow destructive changes: disabling SCIM deletes its groups and tokens.
+    #[arg(long)]
+    pub allow_destroy: bool,
+    /// Run an action that has no state to compare: `oidc.rotate-key`, `oidc.trim-key`.
+    #[arg(long = "action", value_name = "SECTION.ACTION")]
+    pub actions: Vec<String>,
 }
 
 #[derive(Debug, Args)]

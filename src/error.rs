@@ -6,7 +6,12 @@ use std::error::Error as _;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use crate::api::http::BuildError;
 use crate::config::Invalid;
+use crate::live::LiveError;
+use crate::options::OptionsError;
+use crate::plan::{PlanError, UnknownAction};
+use crate::sandbox::SandboxError;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +24,25 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error(transparent)]
+    Client(#[from] BuildError),
+    #[error("cannot start the sandbox")]
+    Sandbox(#[from] SandboxError),
+    #[error("cannot read the live settings")]
+    Live(#[from] LiveError),
+    #[error(transparent)]
+    UnknownAction(#[from] UnknownAction),
+    #[error("the plan breaks {} of the API's rules", errors.len())]
+    PlanRules { errors: Vec<PlanError> },
+    #[error(
+        "cannot save the plan: `{section}.{attribute}` is a literal secret, and a saved plan keeps \
+         only references"
+    )]
+    LiteralSecretInPlan { section: String, attribute: String },
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
 }
 
 impl Error {
@@ -31,7 +55,23 @@ impl Error {
                     .to_owned(),
             ),
             Error::Invalid(_) => Some("fix the problems listed above; `tfe-admin schema` describes every section and attribute".to_owned()),
-            Error::Write { .. } => None,
+            Error::Live(e) => e.hint().map(str::to_owned),
+            Error::Sandbox(e) => e.hint().map(str::to_owned),
+            Error::Options(OptionsError::NoToken { .. }) => Some(
+                "the token must belong to a site administrator's user account; set it in the \
+                 environment, never on the command line"
+                    .to_owned(),
+            ),
+            Error::PlanRules { .. } => Some(
+                "the API would refuse these writes: set the attributes named above in the file"
+                    .to_owned(),
+            ),
+            Error::LiteralSecretInPlan { .. } => Some(
+                "reference the secret as `${env:NAME}` or `${file:path}`, or apply with -f instead \
+                 of a saved plan"
+                    .to_owned(),
+            ),
+            _ => None,
         }
     }
 
@@ -49,6 +89,11 @@ pub fn render(error: &Error) -> String {
     if let Error::Invalid(invalid) = error {
         for diagnostic in &invalid.diagnostics {
             let _ = writeln!(out, "{diagnostic}");
+        }
+    }
+    if let Error::PlanRules { errors } = error {
+        for e in errors {
+            let _ = writeln!(out, "{}: {}: {}", e.location, e.path, e.message);
         }
     }
     let _ = writeln!(out, "error: {error}");

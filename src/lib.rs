@@ -3,10 +3,17 @@
 //! The pipeline runs one way: `config` (load, merge, interpolate, validate) produces a
 //! [`desired::DesiredState`]; every stage reads the endpoint descriptions in [`catalogue`].
 
+pub mod api;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod desired;
+pub mod diff;
 pub mod error;
+pub mod live;
 pub mod options;
+pub mod plan;
+pub mod render;
+pub mod sandbox;
+pub mod secret;

@@ -1,8 +1,305 @@
-//! The one place that reads the process environment: turns flags and environment variables
-//! into the typed options the commands take.
+//! The one place that reads the process environment: flags and environment variables become
+//! the typed options the commands take. Connection conventions are those of the `tfe`
+//! provider and go-tfe: `--address`, else `TFE_ADDRESS`, else `https://$TFE_HOSTNAME`;
+//! `TFE_TOKEN`, else the Terraform CLI credentials file; `TFE_CA_CERT`;
+//! `TFE_SSL_SKIP_VERIFY`. The token is never a flag (argv is visible to every user).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::ConnectionArgs;
+use crate::secret::Secret;
 
 /// `${env:NAME}` lookups against the process environment.
 #[must_use]
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// Whether standard output gets ANSI colours: a terminal, and `NO_COLOR` not set.
+#[must_use]
+pub fn colour_stdout() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+/// Where the API is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A TFE installation.
+    Url(reqwest::Url),
+    /// The embedded emulator, with its state in this file.
+    Sandbox(PathBuf),
+}
+
+/// Everything needed to connect, but the token (resolved per target).
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub target: Target,
+    pub ca_cert: Option<PathBuf>,
+    pub skip_verify: bool,
+    pub rps: u32,
+    pub timeout: Duration,
+}
+
+/// Why the connection options are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum OptionsError {
+    #[error("no TFE address: pass --address, or set TFE_ADDRESS or TFE_HOSTNAME")]
+    NoAddress,
+    #[error("`{address}` is not a URL")]
+    BadAddress {
+        address: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("`{address}` must use https:// (http:// is accepted only for loopback addresses)")]
+    InsecureAddress { address: String },
+    #[error("`{address}`: only https:// and http:// (loopback) addresses are supported")]
+    UnsupportedScheme { address: String },
+    #[error("no API token: set TFE_TOKEN, or log in with `terraform login {host}`")]
+    NoToken { host: String },
+    #[error("cannot read the Terraform credentials file {}", path.display())]
+    Credentials {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the Terraform credentials file {} is not valid JSON", path.display())]
+    CredentialsJson {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("--rps must be at least 1")]
+    ZeroRps,
+}
+
+/// Resolves the connection options from flags and environment.
+///
+/// # Errors
+/// A missing or insecure address, a zero rate.
+pub fn connection(
+    args: &ConnectionArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Connection, OptionsError> {
+    if args.rps == 0 {
+        return Err(OptionsError::ZeroRps);
+    }
+    let address = args
+        .address
+        .clone()
+        .or_else(|| env("TFE_ADDRESS").filter(|a| !a.is_empty()))
+        .or_else(|| {
+            env("TFE_HOSTNAME")
+                .filter(|h| !h.is_empty())
+                .map(|h| format!("https://{h}"))
+        })
+        .ok_or(OptionsError::NoAddress)?;
+    let target = parse_target(&address)?;
+    let skip_verify = env("TFE_SSL_SKIP_VERIFY")
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "t" | "true"));
+    Ok(Connection {
+        target,
+        ca_cert: args.ca_cert.clone().or_else(|| {
+            env("TFE_CA_CERT")
+                .filter(|c| !c.is_empty())
+                .map(PathBuf::from)
+        }),
+        skip_verify,
+        rps: args.rps,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    })
+}
+
+/// `sandbox:FILE`, or an https URL (http only for loopback).
+///
+/// # Errors
+/// Not a URL, a scheme other than http(s), http to a non-loopback host.
+pub fn parse_target(address: &str) -> Result<Target, OptionsError> {
+    if let Some(file) = address.strip_prefix("sandbox:") {
+        let file = if file.is_empty() {
+            ".sandbox.json"
+        } else {
+            file
+        };
+        return Ok(Target::Sandbox(PathBuf::from(file)));
+    }
+    let url = reqwest::Url::parse(address).map_err(|source| OptionsError::BadAddress {
+        address: address.to_owned(),
+        source,
+    })?;
+    match url.scheme() {
+        "https" => Ok(Target::Url(url)),
+        "http" if is_loopback(&url) => Ok(Target::Url(url)),
+        "http" => Err(OptionsError::InsecureAddress {
+            address: address.to_owned(),
+        }),
+        _ => Err(OptionsError::UnsupportedScheme {
+            address: address.to_owned(),
+        }),
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// The token for a URL target: `TFE_TOKEN`, else the credentials file entry for the host.
+///
+/// # Errors
+/// No token anywhere, an unreadable or malformed credentials file.
+pub fn token(
+    url: &reqwest::Url,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, OptionsError> {
+    if let Some(token) = env("TFE_TOKEN").filter(|t| !t.trim().is_empty()) {
+        return Ok(Secret::new(token.trim()));
+    }
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let keys: Vec<String> = match url.port() {
+        Some(port) => vec![format!("{host}:{port}"), host.clone()],
+        None => vec![host.clone()],
+    };
+    let dir = env("TF_CLI_CONFIG_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".terraform.d")));
+    if let Some(dir) = dir {
+        let path = dir.join("credentials.tfrc.json");
+        if let Some(token) = credentials_file_token(&path, &keys)? {
+            return Ok(token);
+        }
+    }
+    Err(OptionsError::NoToken { host })
+}
+
+fn credentials_file_token(path: &Path, keys: &[String]) -> Result<Option<Secret>, OptionsError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(OptionsError::Credentials {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|source| OptionsError::CredentialsJson {
+            path: path.to_owned(),
+            source,
+        })?;
+    Ok(keys.iter().find_map(|key| {
+        json.pointer(&format!(
+            "/credentials/{}/token",
+            key.replace('~', "~0").replace('/', "~1")
+        ))
+        .and_then(serde_json::Value::as_str)
+        .map(Secret::new)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn args(address: Option<&str>) -> ConnectionArgs {
+        ConnectionArgs {
+            address: address.map(str::to_owned),
+            ca_cert: None,
+            rps: 30,
+            timeout: 30,
+        }
+    }
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn address_precedence_is_flag_then_tfe_address_then_hostname() {
+        let env = env_of(&[
+            ("TFE_ADDRESS", "https://a.example"),
+            ("TFE_HOSTNAME", "b.example"),
+        ]);
+        let from_flag = connection(&args(Some("https://flag.example")), &env);
+        assert!(
+            matches!(from_flag.map(|c| c.target), Ok(Target::Url(u)) if u.host_str() == Some("flag.example"))
+        );
+        let from_env = connection(&args(None), &env);
+        assert!(
+            matches!(from_env.map(|c| c.target), Ok(Target::Url(u)) if u.host_str() == Some("a.example"))
+        );
+        let host_only = connection(&args(None), &env_of(&[("TFE_HOSTNAME", "b.example")]));
+        assert!(
+            matches!(host_only.map(|c| c.target), Ok(Target::Url(u)) if u.as_str() == "https://b.example/")
+        );
+        assert!(matches!(
+            connection(&args(None), &env_of(&[])),
+            Err(OptionsError::NoAddress)
+        ));
+    }
+
+    #[test]
+    fn http_only_for_loopback() {
+        assert!(parse_target("http://127.0.0.1:8800").is_ok());
+        assert!(parse_target("http://localhost:1").is_ok());
+        assert!(parse_target("http://[::1]:1").is_ok());
+        assert!(matches!(
+            parse_target("http://tfe.example.com"),
+            Err(OptionsError::InsecureAddress { .. })
+        ));
+        assert!(matches!(
+            parse_target("ftp://x"),
+            Err(OptionsError::UnsupportedScheme { .. })
+        ));
+        assert_eq!(
+            parse_target("sandbox:s.json").ok(),
+            Some(Target::Sandbox(PathBuf::from("s.json")))
+        );
+    }
+
+    #[test]
+    fn token_from_env_then_credentials_file() {
+        let Ok(url) = reqwest::Url::parse("https://tfe.example.com") else {
+            panic!()
+        };
+        let env = env_of(&[("TFE_TOKEN", "abc")]);
+        assert!(matches!(token(&url, &env), Ok(t) if t.expose() == "abc"));
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let file = dir.path().join("credentials.tfrc.json");
+        if let Err(e) = std::fs::write(
+            &file,
+            r#"{"credentials":{"tfe.example.com":{"token":"from-file"}}}"#,
+        ) {
+            panic!("{e}");
+        }
+        let dir_text = dir.path().display().to_string();
+        let env = env_of(&[("TF_CLI_CONFIG_DIR", &dir_text)]);
+        assert!(matches!(token(&url, &env), Ok(t) if t.expose() == "from-file"));
+        let Ok(other) = reqwest::Url::parse("https://other.example") else {
+            panic!()
+        };
+        assert!(matches!(
+            token(&other, &env),
+            Err(OptionsError::NoToken { .. })
+        ));
+    }
 }

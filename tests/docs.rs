@@ -86,3 +86,16 @@ fn readme_gives_the_test_command_and_every_section() {
         );
     }
 }
+
+#[test]
+fn committed_plan_schema_matches_the_code() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/plan.schema.json");
+    let expected = tfe_admin::plan::json_schema_text();
+    if bless() {
+        write(&path, &expected);
+    }
+    assert!(
+        path.exists() && read(&path) == expected,
+        "schema/plan.schema.json is stale: run `TFE_ADMIN_BLESS=1 cargo test --test docs`"
+    );
+}

@@ -163,6 +163,13 @@ fn rules(view: &dyn AttrView) -> Vec<Violation> {
             &["certificate", "private-key"],
         ));
     }
-    found.dedup_by(|a, b| a.attr == b.attr);
+    // One violation per attribute, even when both switches ask for it (`dedup_by` alone only
+    // drops neighbours, and the two switches' violations interleave).
+    let mut seen = Vec::new();
+    found.retain(|v| {
+        let first = !seen.contains(&v.attr);
+        seen.push(v.attr);
+        first
+    });
     found
 }

@@ -1,6 +1,9 @@
 //! One function per subcommand; `run` dispatches. Commands print their data to stdout and
 //! their progress and warnings to stderr; errors are returned for `main` to render.
 
+mod connect;
+mod plan;
+mod sandbox;
 mod schema;
 mod validate;
 
@@ -14,6 +17,8 @@ use crate::error::Error;
 pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Plan(args) => plan::run(&args),
         Command::Schema(args) => schema::run(&args),
+        Command::Sandbox(args) => sandbox::run(&args),
     }
 }

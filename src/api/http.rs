@@ -1,0 +1,364 @@
+//! The reqwest implementation of [`Api`]: bearer token, JSON:API content type, a User-Agent
+//! with the version, TLS with the system roots (plus `--ca-cert`), timeouts, a client-side
+//! rate limit, and retries (backon): 429 waits for `x-ratelimit-reset` / `Retry-After`; 5xx
+//! and connection errors are retried for idempotent methods only, with bounded exponential
+//! backoff and jitter. The token is sent, never logged: the header is marked sensitive.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable as _};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde_json::Value;
+
+use super::{Api, ApiError, Body, Method, Response};
+use crate::secret::Secret;
+
+/// How to reach the API.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// The installation's address (`https://tfe.example.com`); the API is below `/api/v2/`.
+    pub address: reqwest::Url,
+    pub token: Secret,
+    /// A PEM file of extra trusted CA certificates.
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any certificate (`TFE_SSL_SKIP_VERIFY`).
+    pub skip_verify: bool,
+    /// At most this many requests in any one-second window.
+    pub rps: u32,
+    /// Per request, from connecting to the end of the body.
+    pub timeout: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: usize,
+}
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("cannot read the CA certificate file {}", path.display())]
+    CaCertRead {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} holds no usable PEM certificate", path.display())]
+    CaCertParse {
+        path: PathBuf,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("the API token cannot be sent in an HTTP header (it has control characters)")]
+    TokenHeader,
+    #[error("cannot set up the HTTP client")]
+    Client(#[source] reqwest::Error),
+}
+
+/// The HTTP client of the TFE API.
+pub struct HttpApi {
+    client: reqwest::Client,
+    base: reqwest::Url,
+    limiter: RateLimiter,
+    timeout: Duration,
+    max_attempts: usize,
+}
+
+impl HttpApi {
+    /// # Errors
+    /// An unreadable CA file, a token that is not a header value, a TLS set-up failure.
+    pub fn new(config: &HttpConfig) -> Result<Self, BuildError> {
+        // reqwest is built without a default crypto provider; ring is ours. A second install
+        // (tests start many clients) is refused harmlessly.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut headers = HeaderMap::new();
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.expose()))
+            .map_err(|_| BuildError::TokenHeader)?;
+        auth.set_sensitive(true);
+        headers.insert(header::AUTHORIZATION, auth);
+        let json_api = HeaderValue::from_static("application/vnd.api+json");
+        headers.insert(header::CONTENT_TYPE, json_api.clone());
+        headers.insert(header::ACCEPT, json_api);
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("tfe-admin/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(path) = &config.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| BuildError::CaCertRead {
+                path: path.clone(),
+                source,
+            })?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+                BuildError::CaCertParse {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        if config.skip_verify {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let client = builder.build().map_err(BuildError::Client)?;
+        let mut base = config.address.clone();
+        let path = format!("{}/api/v2/", base.path().trim_end_matches('/'));
+        base.set_path(&path);
+        Ok(HttpApi {
+            client,
+            base,
+            limiter: RateLimiter::new(config.rps),
+            timeout: config.timeout,
+            max_attempts: config.max_attempts.max(1),
+        })
+    }
+
+    async fn once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, Retry> {
+        self.limiter.acquire().await;
+        let url = self
+            .base
+            .join(path)
+            .map_err(|_| Retry::final_error(RetryKind::BadPath))?;
+        let verb = match method {
+            Method::Get => reqwest::Method::GET,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut request = self.client.request(verb, url);
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(Retry::transport(e, method)),
+        };
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header("x-ratelimit-reset")
+            .or_else(|| header("retry-after"))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(60.0)));
+        let tfe_version = header("x-tfe-version");
+        let tfe_current_version = header("x-tfe-current-version");
+        let content_type = header("content-type").unwrap_or_default();
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Err(Retry::transport(e, method)),
+        };
+        let body = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Body::Empty
+        } else {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(value) => Body::Json(value),
+                Err(_) => Body::Other { content_type },
+            }
+        };
+        let response = Response {
+            status,
+            body,
+            tfe_version,
+            tfe_current_version,
+        };
+        if status == 429 {
+            return Err(Retry {
+                kind: RetryKind::Status(response),
+                retryable: true,
+                wait: retry_after,
+            });
+        }
+        if status >= 500 && method.is_idempotent() {
+            return Err(Retry {
+                kind: RetryKind::Status(response),
+                retryable: true,
+                wait: None,
+            });
+        }
+        Ok(response)
+    }
+}
+
+impl Api for HttpApi {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Response, ApiError> {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(Duration::from_secs(5))
+            .with_max_times(self.max_attempts - 1)
+            .with_jitter();
+        let mut attempts = 0usize;
+        let outcome = (|| {
+            attempts += 1;
+            self.once(method, path, body)
+        })
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .when(|e: &Retry| e.retryable)
+        .adjust(|e: &Retry, delay| delay.map(|d| e.wait.map_or(d, |r| r + jitter())))
+        .await;
+        match outcome {
+            Err(Retry {
+                kind: RetryKind::Status(response),
+                ..
+            }) if response.status == 429 => Err(ApiError::RateLimited {
+                method,
+                path: path.to_owned(),
+                attempts,
+            }),
+            // A final 5xx after the retries is the caller's to explain.
+            Ok(response)
+            | Err(Retry {
+                kind: RetryKind::Status(response),
+                ..
+            }) => Ok(response),
+            Err(Retry {
+                kind: RetryKind::Transport(source),
+                ..
+            }) if source.is_timeout() => Err(ApiError::Timeout {
+                method,
+                path: path.to_owned(),
+                timeout: self.timeout,
+            }),
+            Err(Retry {
+                kind: RetryKind::Transport(source),
+                ..
+            }) => Err(ApiError::Transport {
+                method,
+                path: path.to_owned(),
+                source,
+            }),
+            Err(Retry {
+                kind: RetryKind::BadPath,
+                ..
+            }) => Ok(Response {
+                status: 404,
+                body: Body::Empty,
+                tfe_version: None,
+                tfe_current_version: None,
+            }),
+        }
+    }
+}
+
+/// A failed attempt, and whether another may follow.
+struct Retry {
+    kind: RetryKind,
+    retryable: bool,
+    /// What the server asked us to wait.
+    wait: Option<Duration>,
+}
+
+enum RetryKind {
+    Status(Response),
+    Transport(reqwest::Error),
+    /// A path that does not join onto the base URL (never from the catalogue's paths).
+    BadPath,
+}
+
+impl Retry {
+    fn transport(error: reqwest::Error, method: Method) -> Self {
+        Retry {
+            kind: RetryKind::Transport(error),
+            retryable: method.is_idempotent(),
+            wait: None,
+        }
+    }
+
+    fn final_error(kind: RetryKind) -> Self {
+        Retry {
+            kind,
+            retryable: false,
+            wait: None,
+        }
+    }
+}
+
+/// Up to 100 ms, so that clients told to wait the same time do not return together.
+fn jitter() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    Duration::from_millis(u64::from(nanos % 100))
+}
+
+/// At most `rps` requests start in any window of one second: each request waits until the
+/// one `rps` places before it is a second old. Bursts up to `rps` go at once.
+struct RateLimiter {
+    rps: usize,
+    starts: tokio::sync::Mutex<VecDeque<Instant>>,
+}
+
+impl RateLimiter {
+    fn new(rps: u32) -> Self {
+        let rps = usize::try_from(rps.max(1)).unwrap_or(usize::MAX);
+        RateLimiter {
+            rps,
+            starts: tokio::sync::Mutex::new(VecDeque::with_capacity(rps.min(1024))),
+        }
+    }
+
+    async fn acquire(&self) {
+        let slot = {
+            let mut starts = self.starts.lock().await;
+            let now = Instant::now();
+            let mut slot = now;
+            if let Some(last) = starts.back() {
+                slot = slot.max(*last);
+            }
+            if starts.len() >= self.rps
+                && let Some(oldest) = starts.front()
+            {
+                slot = slot.max(*oldest + Duration::from_secs(1));
+            }
+            starts.push_back(slot);
+            while starts.len() > self.rps {
+                starts.pop_front();
+            }
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_limiter_never_lets_more_than_rps_start_in_a_second() {
+        let limiter = RateLimiter::new(5);
+        let start = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..12 {
+            limiter.acquire().await;
+            starts.push(start.elapsed());
+        }
+        for (i, t) in starts.iter().enumerate().skip(5) {
+            let earlier = starts[i - 5];
+            assert!(
+                t.saturating_sub(earlier) >= Duration::from_millis(990),
+                "{starts:?}"
+            );
+        }
+        // The first burst goes at once.
+        assert!(starts[4] < Duration::from_millis(100), "{starts:?}");
+    }
+}

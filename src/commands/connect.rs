@@ -1,0 +1,93 @@
+//! Getting an API to talk to: an installation's URL with its token, or the embedded sandbox
+//! (`--address sandbox:FILE`), started in-process on an ephemeral loopback port and reached
+//! over real HTTP with its own admin token. Shared by the commands that read live state.
+
+use crate::api::http::{HttpApi, HttpConfig};
+use crate::error::Error;
+use crate::options::{self, Connection, Target};
+use crate::sandbox::{self, Sandbox, SandboxConfig};
+use crate::secret::Secret;
+
+/// An API client, and the sandbox behind it when there is one.
+pub struct Connected {
+    pub api: HttpApi,
+    /// The address as the user gave it (`sandbox:FILE` or the URL): what plans record.
+    pub address: String,
+    sandbox: Option<Sandbox>,
+}
+
+impl Connected {
+    /// Stops the embedded sandbox, if any, after its state is saved.
+    pub async fn close(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await;
+        }
+    }
+}
+
+/// Connects to the target.
+///
+/// # Errors
+/// No token, a bad CA file, a sandbox that cannot start.
+pub async fn connect(connection: &Connection) -> Result<Connected, Error> {
+    let (address, url, token, sandbox) = match &connection.target {
+        Target::Url(url) => {
+            let token = options::token(url, &options::process_env)?;
+            (
+                url.to_string().trim_end_matches('/').to_owned(),
+                url.clone(),
+                token,
+                None,
+            )
+        }
+        Target::Sandbox(file) => {
+            let mut config = SandboxConfig::new(sandbox::random_token());
+            config.state_file = Some(file.clone());
+            let sandbox = sandbox::start(config).await?;
+            let url = reqwest::Url::parse(&sandbox.url()).map_err(|source| {
+                Error::Options(options::OptionsError::BadAddress {
+                    address: sandbox.url(),
+                    source,
+                })
+            })?;
+            let token = Secret::new(sandbox.admin_token());
+            (
+                format!("sandbox:{}", file.display()),
+                url,
+                token,
+                Some(sandbox),
+            )
+        }
+    };
+    if connection.skip_verify {
+        eprintln!(
+            "warning: TFE_SSL_SKIP_VERIFY is set: the server's TLS certificate is NOT verified"
+        );
+    }
+    let api = HttpApi::new(&HttpConfig {
+        address: url,
+        token,
+        ca_cert: connection.ca_cert.clone(),
+        skip_verify: connection.skip_verify,
+        rps: connection.rps,
+        timeout: connection.timeout,
+        max_attempts: 5,
+    })?;
+    Ok(Connected {
+        api,
+        address,
+        sandbox,
+    })
+}
+
+/// A runtime for the network commands.
+///
+/// # Errors
+/// The operating system refuses threads.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)
+}

@@ -1,0 +1,120 @@
+//! `tfe-admin plan`: validate, read the live settings (GET only), print the minimal changes,
+//! optionally save the plan. Exit codes follow Terraform's `--detailed-exitcode`.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::cli::{FileArgs, PlanArgs, PlanFormat};
+use crate::config::{self, LoadOptions, Loaded};
+use crate::error::Error;
+use crate::plan::{self, Plan, PlanOptions};
+use crate::{diff, live, options, render};
+
+use super::connect;
+
+pub fn run(args: &PlanArgs) -> Result<u8, Error> {
+    let loaded = load(&args.files)?;
+    let connection = options::connection(&args.connection, &options::process_env)?;
+    let plan_options = PlanOptions {
+        push_secrets: args.changes.push_secrets,
+        allow_destroy: args.changes.allow_destroy,
+        actions: plan::named_actions(&args.changes.actions)?,
+    };
+    let runtime = connect::runtime()?;
+    let plan = runtime.block_on(make_plan(&loaded, &connection, &plan_options))?;
+    if !plan.errors.is_empty() {
+        return Err(Error::PlanRules {
+            errors: plan.errors,
+        });
+    }
+    let output = match args.format {
+        PlanFormat::Text => render::text(&plan, options::colour_stdout()),
+        PlanFormat::Json => render::json(&plan),
+        PlanFormat::Markdown => render::markdown(&plan),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(output.as_bytes());
+    let _ = stdout.flush();
+    if let Some(path) = &args.out {
+        save(&plan, path)?;
+        eprintln!(
+            "Saved the plan to {}; apply it with `tfe-admin apply {}`.",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+/// Loads and validates the files; warnings go to stderr.
+pub fn load(files: &FileArgs) -> Result<Loaded, Error> {
+    let loaded = config::load(
+        &files.files,
+        &LoadOptions {
+            allow_literal_secrets: files.allow_literal_secrets,
+            env: &options::process_env,
+        },
+    )?;
+    for warning in &loaded.warnings {
+        eprintln!("{warning}");
+    }
+    Ok(loaded)
+}
+
+/// Connects, reads the live state of the managed sections and plans.
+pub async fn make_plan(
+    loaded: &Loaded,
+    connection: &options::Connection,
+    plan_options: &PlanOptions,
+) -> Result<Plan, Error> {
+    let connected = connect::connect(connection).await?;
+    let sections: Vec<_> = loaded.state.sections.iter().map(|s| s.spec).collect();
+    let live = live::read(&connected.api, &sections).await;
+    let address = connected.address.clone();
+    connected.close().await;
+    let live = live?;
+    let diff = diff::diff(&loaded.state, &live);
+    Ok(plan::build(&diff, &address, live.release, plan_options))
+}
+
+/// Writes the plan file (owner-only): references, never secret values.
+fn save(plan: &Plan, path: &Path) -> Result<(), Error> {
+    for section in &plan.sections {
+        for step in &section.steps {
+            let Some(body) = &step.body else { continue };
+            if let Some(literal) = body
+                .attributes
+                .iter()
+                .find(|a| a.sensitive && a.reference.is_none())
+            {
+                return Err(Error::LiteralSecretInPlan {
+                    section: section.section.clone(),
+                    attribute: literal.name.clone(),
+                });
+            }
+        }
+    }
+    let text = render::json(plan);
+    write_private(path, text.as_bytes()).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Creates or truncates a file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}

@@ -1,0 +1,113 @@
+//! `tfe-admin sandbox`: run the emulator of the admin API in the foreground. Prints the address
+//! and the admin token as shell `export` lines on stdout (scripts and tests parse them), one
+//! line about the state and the control plane on stderr, then serves until Ctrl-C or SIGTERM
+//! and stops cleanly. Refuses a non-loopback address unless told, and then wants a chosen
+//! token. The emulator itself is `crate::sandbox`; this file only wires the command line to it.
+
+use std::io::Write as _;
+
+use crate::catalogue::Release;
+use crate::cli::SandboxArgs;
+use crate::error::Error;
+use crate::sandbox::{self, SandboxConfig, SandboxError};
+
+pub fn run(args: &SandboxArgs) -> Result<u8, Error> {
+    let config = config(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    runtime.block_on(serve(config))
+}
+
+fn config(args: &SandboxArgs) -> Result<SandboxConfig, SandboxError> {
+    if !args.listen.ip().is_loopback() {
+        if !args.listen_any {
+            return Err(SandboxError::NotLoopback { addr: args.listen });
+        }
+        if args.token.is_none() {
+            return Err(SandboxError::TokenRequired);
+        }
+    }
+    let release = Release::parse(&args.release).ok_or_else(|| SandboxError::BadRelease {
+        text: args.release.clone(),
+    })?;
+    let token = args.token.clone().unwrap_or_else(sandbox::random_token);
+    let mut config = SandboxConfig::new(token);
+    config.listen = args.listen;
+    config.state_file.clone_from(&args.state);
+    config.control = args.control;
+    config.rate_limit = args.rate_limit;
+    config.release = release;
+    Ok(config)
+}
+
+async fn serve(config: SandboxConfig) -> Result<u8, Error> {
+    let state = match &config.state_file {
+        Some(path) => format!(
+            "kept in {} (mode 0600, written after every change, secrets never)",
+            path.display()
+        ),
+        None => "in memory only (lost when the sandbox stops)".to_owned(),
+    };
+    let control = config.control;
+    let release = config.release;
+    let stop = listen_for_stop();
+    let sandbox = sandbox::start(config).await?;
+    let url = sandbox.url();
+    {
+        let mut stdout = std::io::stdout().lock();
+        // A closed stdout must not stop the server: the lines are a courtesy to the caller.
+        let _ = writeln!(stdout, "Sandbox listening on {url}");
+        let _ = writeln!(stdout, "export TFE_ADDRESS={url}");
+        let _ = writeln!(stdout, "export TFE_TOKEN={}", sandbox.admin_token());
+        let _ = stdout.flush();
+    }
+    let control = if control {
+        format!("on at {url}/_sandbox/")
+    } else {
+        "off (--control turns it on)".to_owned()
+    };
+    eprintln!(
+        "Sandbox state: {state}; control plane: {control}; emulating TFE {release}. Ctrl-C stops it."
+    );
+    stop.await;
+    sandbox.shutdown().await;
+    eprintln!("Sandbox stopped.");
+    Ok(0)
+}
+
+/// Starts listening for Ctrl-C (and SIGTERM on unix) now, and resolves when one arrives. Called
+/// before the address is printed, so that a caller who signals as soon as it reads it is heard.
+fn listen_for_stop() -> impl Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (term, interrupt) {
+                (Ok(mut term), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                (Ok(mut one), Err(_)) | (Err(_), Ok(mut one)) => {
+                    one.recv().await;
+                }
+                (Err(_), Err(_)) => ctrl_c().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c()
+}
+
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // No handler could be installed: only a kill stops the server.
+        std::future::pending::<()>().await;
+    }
+}

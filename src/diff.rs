@@ -1,0 +1,411 @@
+//! The semantic diff of the desired and the live state: which managed attributes differ,
+//! compared as the API means them (`120m` equals `2h`, PEM modulo whitespace, HTML entities
+//! decoded, JSON text as JSON, null and "" alike for nullable ids), which write-only secrets
+//! and triggers ride along, which outcome actions are due, what the release lacks, and which
+//! completeness rules the combined state would break. Pure: no I/O, nothing printed.
+
+use serde_json::Value;
+
+use crate::catalogue::{
+    Access, ActionSpec, ActionWhen, AttrSpec, AttrView, Kind, Known, Release, SectionSpec, Shape,
+    values,
+};
+use crate::config::yaml::Pos;
+use crate::desired::{DesiredAttr, DesiredSection, DesiredState};
+use crate::live::{LiveDoc, LiveSection, LiveState};
+
+/// The differences, section by section, in catalogue (apply) order.
+#[derive(Debug)]
+pub struct Diff<'a> {
+    pub sections: Vec<SectionDiff<'a>>,
+    /// Rules the desired state, laid over the live one, would break.
+    pub violations: Vec<RuleViolation>,
+}
+
+/// What differs in one managed section.
+#[derive(Debug)]
+pub struct SectionDiff<'a> {
+    pub spec: &'static SectionSpec,
+    pub desired: &'a DesiredSection,
+    pub write: Write,
+    /// Attributes whose desired value differs from the live one.
+    pub changes: Vec<Change<'a>>,
+    /// Write-only attributes: they cannot be compared.
+    pub write_only: Vec<&'a DesiredAttr>,
+    /// Trigger attributes: sent with a write of the section, never a change on their own.
+    pub triggers: Vec<&'a DesiredAttr>,
+    /// Attributes the installation's release does not have.
+    pub unsupported: Vec<&'a DesiredAttr>,
+    /// Outcome actions that are due (`revoke-old-certificate`).
+    pub actions: Vec<&'static ActionSpec>,
+}
+
+/// What happens to a section's document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// Nothing differs (write-only attributes may still be pushed).
+    None,
+    /// PATCH the changed attributes.
+    Patch,
+    /// POST a policy where there is none.
+    CreatePolicy,
+    /// POST a policy that replaces the live one.
+    ReplacePolicy,
+    /// DELETE the policy (`data-retention-policy: null`).
+    DeletePolicy,
+    /// DELETE the SCIM settings: destroys SCIM groups and tokens.
+    DisableScim,
+    /// The installation's release does not have the section.
+    NotInRelease,
+}
+
+/// One differing attribute.
+#[derive(Debug)]
+pub struct Change<'a> {
+    pub attr: &'a DesiredAttr,
+    /// The live value it was compared with; `None` when the server did not return it.
+    pub before: Option<Value>,
+}
+
+/// A completeness rule broken by the combined state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleViolation {
+    pub section: &'static str,
+    pub attr: &'static str,
+    pub message: String,
+    /// Where the file sets the attribute, else the section.
+    pub pos: Pos,
+}
+
+/// Compares what the files ask for with what the installation has.
+#[must_use]
+pub fn diff<'a>(desired: &'a DesiredState, live: &LiveState) -> Diff<'a> {
+    let sections: Vec<SectionDiff<'a>> = desired
+        .sections
+        .iter()
+        .filter_map(|section| {
+            let live_section = live.section(section.spec.key)?;
+            Some(section_diff(section, live_section, live.release))
+        })
+        .collect();
+    let violations = violations(desired, live);
+    Diff {
+        sections,
+        violations,
+    }
+}
+
+fn section_diff<'a>(
+    desired: &'a DesiredSection,
+    live: &LiveSection,
+    release: Option<Release>,
+) -> SectionDiff<'a> {
+    let spec = desired.spec;
+    let mut out = SectionDiff {
+        spec,
+        desired,
+        write: Write::None,
+        changes: Vec::new(),
+        write_only: Vec::new(),
+        triggers: Vec::new(),
+        unsupported: Vec::new(),
+        actions: Vec::new(),
+    };
+    if live.doc == LiveDoc::NotInRelease {
+        out.write = Write::NotInRelease;
+        return out;
+    }
+    let Some(attributes) = &desired.attributes else {
+        // `data-retention-policy: null`.
+        if matches!(live.doc, LiveDoc::Document(_)) {
+            out.write = Write::DeletePolicy;
+        }
+        return out;
+    };
+    for attr in attributes {
+        if attr
+            .spec
+            .since
+            .zip(release)
+            .is_some_and(|(since, r)| r < since)
+        {
+            out.unsupported.push(attr);
+            continue;
+        }
+        match attr.spec.access {
+            Access::ReadWrite => {
+                let before = live_value(&live.doc, attr.spec);
+                let same = before.is_some_and(|b| {
+                    equivalent(attr.spec.kind, attr.spec.nullable, &attr.value, b)
+                });
+                if !same {
+                    out.changes.push(Change {
+                        attr,
+                        before: before.cloned(),
+                    });
+                }
+            }
+            Access::WriteOnly => out.write_only.push(attr),
+            Access::Trigger => out.triggers.push(attr),
+            // Outcomes become actions below; read-only ones were refused by validation.
+            Access::Outcome | Access::ReadOnly => {}
+        }
+    }
+    for action in spec.actions {
+        if let ActionWhen::Outcome { outcome, live_attr } = action.when
+            && desired
+                .attribute(outcome)
+                .is_some_and(|a| a.value == Value::Bool(true))
+            && live
+                .doc
+                .attribute(live_attr)
+                .is_some_and(|v| !v.is_null() && v != "")
+        {
+            out.actions.push(action);
+        }
+    }
+    out.write = match (spec.shape, &live.doc) {
+        (Shape::Policy, LiveDoc::NoPolicy) => Write::CreatePolicy,
+        (Shape::Policy, _) if !out.changes.is_empty() => Write::ReplacePolicy,
+        _ if spec.destructive_disable && disables(&out.changes) => Write::DisableScim,
+        _ if !out.changes.is_empty() => Write::Patch,
+        _ => Write::None,
+    };
+    if out.write == Write::DisableScim {
+        // The DELETE resets everything else; the other changes would be moot.
+        out.changes.retain(|c| c.attr.spec.name == "enabled");
+    }
+    out
+}
+
+/// `enabled: true -> false`.
+fn disables(changes: &[Change<'_>]) -> bool {
+    changes
+        .iter()
+        .any(|c| c.attr.spec.name == "enabled" && c.attr.value == Value::Bool(false))
+}
+
+/// The live value an attribute is compared with: its own, or for a deprecated alias the
+/// value of the attribute it stands for when the server no longer returns the alias.
+fn live_value<'l>(doc: &'l LiveDoc, spec: &AttrSpec) -> Option<&'l Value> {
+    doc.attribute(spec.name)
+        .or_else(|| spec.alias_of.and_then(|target| doc.attribute(target)))
+}
+
+/// Whether a desired and a live value mean the same to the API.
+#[must_use]
+pub fn equivalent(kind: Kind, nullable: bool, desired: &Value, live: &Value) -> bool {
+    if desired == live {
+        return true;
+    }
+    if nullable && is_blank(desired) && is_blank(live) {
+        return true;
+    }
+    match (kind, desired, live) {
+        (Kind::Duration, Value::String(a), Value::String(b)) => {
+            values::parse_duration(a).is_some_and(|a| Some(a) == values::parse_duration(b))
+        }
+        (Kind::Pem, Value::String(a), Value::String(b)) => {
+            let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+            squeeze(a) == squeeze(b)
+        }
+        (Kind::Html, Value::String(a), Value::String(b)) => decode_html(a) == decode_html(b),
+        (Kind::JsonText, Value::String(a), Value::String(b)) => {
+            match (
+                serde_json::from_str::<Value>(a),
+                serde_json::from_str::<Value>(b),
+            ) {
+                (Ok(a), Ok(b)) => a == b,
+                _ => false,
+            }
+        }
+        (Kind::Integer, Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => false,
+    }
+}
+
+fn is_blank(value: &Value) -> bool {
+    value.is_null() || value.as_str().is_some_and(str::is_empty)
+}
+
+/// Decodes the HTML entities an API may return for text it stores as HTML.
+#[must_use]
+pub fn decode_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let decoded = tail.find(';').filter(|end| *end <= 10).and_then(|end| {
+            let entity = &tail[1..end];
+            let c = match entity {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => entity
+                    .strip_prefix("#x")
+                    .or_else(|| entity.strip_prefix("#X"))
+                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, end))
+        });
+        if let Some((c, end)) = decoded {
+            out.push(c);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('&');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The rules of every managed section, over the files laid on the live state.
+fn violations(desired: &DesiredState, live: &LiveState) -> Vec<RuleViolation> {
+    let view = CombinedView { desired, live };
+    let mut found = Vec::new();
+    for section in &desired.sections {
+        if section.attributes.is_none() {
+            continue;
+        }
+        for violation in (section.spec.rules)(&view) {
+            if violation.section != section.spec.key {
+                continue;
+            }
+            let pos = section
+                .attribute(violation.attr)
+                .or_else(|| section.attribute("enabled"))
+                .map_or_else(|| section.pos.clone(), |a| a.pos.clone());
+            found.push(RuleViolation {
+                section: violation.section,
+                attr: violation.attr,
+                message: violation.message,
+                pos,
+            });
+        }
+    }
+    found
+}
+
+/// The state the installation will have: the file's value where it sets one, else the live
+/// value (unknown for write-only attributes, which GET never returns).
+struct CombinedView<'a> {
+    desired: &'a DesiredState,
+    live: &'a LiveState,
+}
+
+impl AttrView for CombinedView<'_> {
+    fn get(&self, section: &str, attr: &str) -> Known<'_> {
+        if let Some(value) = self
+            .desired
+            .section(section)
+            .and_then(|s| s.attribute(attr))
+            .map(|a| &a.value)
+        {
+            return Known::Set(value);
+        }
+        let Some(live) = self.live.section(section) else {
+            return Known::Unknown;
+        };
+        let write_only = live
+            .spec
+            .attribute(attr)
+            .is_some_and(|a| a.access == Access::WriteOnly);
+        if write_only {
+            return Known::Unknown;
+        }
+        live.doc.attribute(attr).map_or(Known::Unknown, Known::Set)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn durations_compare_as_durations() {
+        assert!(equivalent(
+            Kind::Duration,
+            false,
+            &json!("120m"),
+            &json!("2h")
+        ));
+        assert!(equivalent(
+            Kind::Duration,
+            false,
+            &json!("1h30m"),
+            &json!("90m")
+        ));
+        assert!(!equivalent(
+            Kind::Duration,
+            false,
+            &json!("3h"),
+            &json!("2h")
+        ));
+        assert!(!equivalent(
+            Kind::Duration,
+            false,
+            &json!("2h"),
+            &json!("garbage")
+        ));
+    }
+
+    #[test]
+    fn pem_compares_modulo_whitespace() {
+        let a = "-----BEGIN CERTIFICATE-----\nMIIB\nAAAA\n-----END CERTIFICATE-----\n";
+        let b = "-----BEGIN CERTIFICATE-----\r\nMIIBAAAA\r\n-----END CERTIFICATE-----";
+        assert!(equivalent(Kind::Pem, false, &json!(a), &json!(b)));
+        assert!(!equivalent(
+            Kind::Pem,
+            false,
+            &json!(a),
+            &json!("-----BEGIN X-----")
+        ));
+    }
+
+    #[test]
+    fn html_entities_are_decoded_before_comparing() {
+        assert!(equivalent(
+            Kind::Html,
+            false,
+            &json!("<div>Login & help</div>"),
+            &json!("&lt;div&gt;Login &amp; help&lt;/div&gt;")
+        ));
+        assert!(equivalent(
+            Kind::Html,
+            false,
+            &json!("it's"),
+            &json!("it&#39;s")
+        ));
+        assert!(equivalent(
+            Kind::Html,
+            false,
+            &json!("<a>"),
+            &json!("&#x3C;a&#x3e;")
+        ));
+        assert_eq!(decode_html("a & b &unknown; &"), "a & b &unknown; &");
+    }
+
+    #[test]
+    fn json_text_compares_as_json() {
+        assert!(equivalent(
+            Kind::JsonText,
+            false,
+            &json!(r#"{"a": 1, "b": [1,2]}"#),
+            &json!(r#"{"b":[1,2],"a":1}"#)
+        ));
+    }
+
+    #[test]
+    fn null_and_empty_are_alike_only_where_null_means_something() {
+        assert!(equivalent(Kind::Text, true, &Value::Null, &json!("")));
+        assert!(!equivalent(Kind::Text, false, &Value::Null, &json!("")));
+        assert!(equivalent(Kind::Integer, false, &json!(30), &json!(30.0)));
+    }
+}

@@ -1,0 +1,230 @@
+//! The sandbox: a local emulator of the TFE admin settings API, served over real HTTP, for
+//! trying `plan`/`apply` safely (`--address sandbox:FILE`, `tfe-admin sandbox`) and for tests.
+//!
+//! It is built on the catalogue: routes, defaults, validation, write-only handling, release
+//! gating and the completeness rules all come from [`crate::catalogue::SECTIONS`], so a new
+//! endpoint in the catalogue is served without a change here. What no catalogue row can say
+//! (SAML certificate rotation, the SMTP test mail, Twilio verify, derived read-only values)
+//! lives in `specific.rs`, keyed by section key. This module never talks to a real TFE and
+//! never writes a write-only value to disk.
+
+mod control;
+mod document;
+mod limiter;
+mod outbox;
+mod policy;
+mod respond;
+mod routes;
+mod server;
+mod specific;
+mod state;
+mod tokens;
+mod values;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::catalogue::Release;
+
+pub use tokens::random_token;
+
+/// How to start a sandbox.
+#[derive(Clone)]
+pub struct SandboxConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Where the emulated database lives; `None` keeps it in memory only.
+    pub state_file: Option<PathBuf>,
+    /// The site administrator's API token.
+    pub admin_token: String,
+    /// Whether the test control plane under `/_sandbox/` answers.
+    pub control: bool,
+    /// Requests per second allowed per token (per client IP without one); 0 disables the limit.
+    pub rate_limit: u32,
+    /// The TFE release to emulate: newer sections answer 404, newer attributes do not exist.
+    pub release: Release,
+    /// The installation's hostname, used in derived URLs (`acs-consumer-url`).
+    pub hostname: String,
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxConfig")
+            .field("listen", &self.listen)
+            .field("state_file", &self.state_file)
+            .field("admin_token", &"(sensitive)")
+            .field("control", &self.control)
+            .field("rate_limit", &self.rate_limit)
+            .field("release", &self.release)
+            .field("hostname", &self.hostname)
+            .finish()
+    }
+}
+
+impl SandboxConfig {
+    /// Loopback on a free port, in memory, control plane off, TFE's default rate limit of 30,
+    /// release 2.1.0, hostname `tfe.sandbox.local`.
+    #[must_use]
+    pub fn new(admin_token: impl Into<String>) -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            state_file: None,
+            admin_token: admin_token.into(),
+            control: false,
+            rate_limit: 30,
+            release: Release::semver(2, 1, 0),
+            hostname: "tfe.sandbox.local".to_owned(),
+        }
+    }
+}
+
+/// Why the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the sandbox state file {}", path.display())]
+    ReadState {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the sandbox state file {} is not valid JSON", path.display())]
+    CorruptState {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "the sandbox state file {} does not describe a sandbox state: {}",
+        path.display(),
+        problems.join("; ")
+    )]
+    InvalidState {
+        path: PathBuf,
+        problems: Vec<String>,
+    },
+    #[error("the admin token must not be empty")]
+    EmptyToken,
+    #[error("refusing to listen on {addr}: not a loopback address")]
+    NotLoopback { addr: SocketAddr },
+    #[error("--listen-any needs --token: a random token printed on a shared machine is no guard")]
+    TokenRequired,
+    #[error("{text:?} is not a TFE release (expected one like 2.1.0 or v202401-1)")]
+    BadRelease { text: String },
+}
+
+impl SandboxError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            SandboxError::NotLoopback { .. } => Some(
+                "the sandbox has no real security: listen on 127.0.0.1, or add --listen-any \
+                 and --token if it must be reachable from elsewhere",
+            ),
+            SandboxError::CorruptState { .. } | SandboxError::InvalidState { .. } => {
+                Some("fix or remove the file; a missing file starts a fresh installation")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A running sandbox. Dropping it stops the server too (without waiting); `shutdown` waits.
+pub struct Sandbox {
+    addr: SocketAddr,
+    admin_token: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Sandbox {
+    /// The address the server listens on (with the real port when 0 was asked for).
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash, no `/api/v2`).
+    #[must_use]
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The site administrator's token.
+    #[must_use]
+    pub fn admin_token(&self) -> &str {
+        &self.admin_token
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and returns. Every change
+    /// is written to the state file before it is answered, so nothing is left to flush.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // A task that panicked has nothing left to stop.
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("addr", &self.addr)
+            .field("admin_token", &"(sensitive)")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Dropping the sender resolves the server's shutdown signal.
+        self.stop.take();
+    }
+}
+
+/// Loads the state file (if any), binds the listener and serves on the current tokio runtime.
+///
+/// # Errors
+/// When the listener cannot be bound or the state file cannot be read or understood.
+pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+    if config.admin_token.trim().is_empty() {
+        return Err(SandboxError::EmptyToken);
+    }
+    let db = match &config.state_file {
+        Some(path) => state::load(path).await?,
+        None => state::Db::default(),
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| SandboxError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    let admin_token = config.admin_token.clone();
+    let app = server::App::new(config, db);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server::serve(listener, app, async move {
+        // Either an explicit stop or the `Sandbox` being dropped.
+        let _ = stopped.await;
+    }));
+    Ok(Sandbox {
+        addr,
+        admin_token,
+        stop: Some(stop),
+        task,
+    })
+}

@@ -1,0 +1,463 @@
+//! The emulated TFE's database and its one JSON shape, shared by the state file and the
+//! control plane's `GET`/`PUT /_sandbox/state`:
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "settings": { "general": { "api-rate-limit": 50 }, "saml": { "old-idp-cert": "..." } },
+//!   "write-only-set": { "smtp": ["password"] },
+//!   "policies": { "data-retention-policy": { "id": "drp-...", "delete-older-than-n-days": 30 } }
+//! }
+//! ```
+//!
+//! `settings` holds, per singleton section, the attributes ever stored (sparse: an absent
+//! attribute has its documented default). Write-only values are kept in memory only: the file
+//! and the control plane say *that* they are set, never what they are. Everything GET returns
+//! is stored in clear, as in TFE's own database (cost-estimation keys included), which is why
+//! the file is created with mode 0600. This module checks shapes and values; it never decides
+//! API behaviour.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Map, Value, json};
+
+use super::SandboxError;
+use super::specific;
+use super::values;
+use crate::catalogue::{self, Access, SectionSpec, Shape};
+
+/// The version of the JSON shape, written to the file.
+const FORMAT_VERSION: u64 = 1;
+
+/// A write-only value: known in memory after a PATCH, only "set" after a restart.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct WriteOnly(Option<String>);
+
+impl fmt::Debug for WriteOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(sensitive)")
+    }
+}
+
+/// A policy (`Shape::Policy`): its id and attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Policy {
+    pub id: String,
+    pub attributes: Map<String, Value>,
+}
+
+/// Everything the emulated TFE stores. No `Debug`: cost-estimation keys are kept in clear.
+#[derive(Clone, Default, PartialEq)]
+pub(crate) struct Db {
+    /// Section key -> the attributes stored, under their current (non-alias) names.
+    settings: BTreeMap<String, Map<String, Value>>,
+    /// Section key -> write-only attribute -> value.
+    write_only: BTreeMap<String, BTreeMap<String, WriteOnly>>,
+    /// Section key -> the policy, when one is set.
+    policies: BTreeMap<String, Policy>,
+}
+
+impl Db {
+    /// The stored value of `section.attr`, if one was ever stored.
+    pub fn stored(&self, section: &str, attr: &str) -> Option<&Value> {
+        self.settings.get(section)?.get(attr)
+    }
+
+    pub fn store(&mut self, section: &str, attr: &str, value: Value) {
+        self.settings
+            .entry(section.to_owned())
+            .or_default()
+            .insert(attr.to_owned(), value);
+    }
+
+    pub fn unstore(&mut self, section: &str, attr: &str) {
+        if let Some(map) = self.settings.get_mut(section) {
+            map.remove(attr);
+        }
+    }
+
+    /// Whether the write-only `section.attr` holds a value.
+    pub fn is_set(&self, section: &str, attr: &str) -> bool {
+        self.write_only
+            .get(section)
+            .is_some_and(|m| m.contains_key(attr))
+    }
+
+    /// Stores a write-only value; a blank one clears it.
+    pub fn set_write_only(&mut self, section: &str, attr: &str, value: Option<&str>) {
+        match value {
+            Some(text) if !text.trim().is_empty() => {
+                self.write_only
+                    .entry(section.to_owned())
+                    .or_default()
+                    .insert(attr.to_owned(), WriteOnly(Some(text.to_owned())));
+            }
+            _ => {
+                if let Some(map) = self.write_only.get_mut(section) {
+                    map.remove(attr);
+                }
+            }
+        }
+    }
+
+    /// Forgets everything stored for a section (SCIM's DELETE).
+    pub fn reset_section(&mut self, section: &str) {
+        self.settings.remove(section);
+        self.write_only.remove(section);
+    }
+
+    pub fn policy(&self, section: &str) -> Option<&Policy> {
+        self.policies.get(section)
+    }
+
+    pub fn set_policy(&mut self, section: &str, policy: Option<Policy>) {
+        match policy {
+            Some(p) => self.policies.insert(section.to_owned(), p),
+            None => self.policies.remove(section),
+        };
+    }
+
+    /// The JSON shape described at the top of this file (never a write-only value).
+    pub fn to_json(&self) -> Value {
+        let mut settings = Map::new();
+        for spec in singletons() {
+            let stored = self.settings.get(spec.key).cloned().unwrap_or_default();
+            settings.insert(spec.key.to_owned(), Value::Object(stored));
+        }
+        let mut write_only = Map::new();
+        for (section, attrs) in &self.write_only {
+            if !attrs.is_empty() {
+                let names: Vec<Value> = attrs.keys().map(|k| Value::from(k.as_str())).collect();
+                write_only.insert(section.clone(), Value::Array(names));
+            }
+        }
+        let mut policies = Map::new();
+        for spec in catalogue::SECTIONS
+            .iter()
+            .filter(|s| matches!(s.shape, Shape::Policy))
+        {
+            let value = self.policies.get(spec.key).map_or(Value::Null, |p| {
+                let mut object = Map::new();
+                object.insert("id".to_owned(), Value::from(p.id.as_str()));
+                object.extend(p.attributes.clone());
+                Value::Object(object)
+            });
+            policies.insert(spec.key.to_owned(), value);
+        }
+        json!({
+            "version": FORMAT_VERSION,
+            "settings": settings,
+            "write-only-set": write_only,
+            "policies": policies,
+        })
+    }
+
+    /// Reads the JSON shape, checking every name and value against the catalogue. Returns
+    /// every problem found, each naming where it is.
+    pub fn from_json(value: &Value) -> Result<Db, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut db = Db::default();
+        let Some(root) = value.as_object() else {
+            return Err(vec!["the state must be a JSON object".to_owned()]);
+        };
+        for (key, value) in root {
+            match key.as_str() {
+                "version" => {
+                    if value.as_u64() != Some(FORMAT_VERSION) {
+                        problems.push(format!("version: must be {FORMAT_VERSION}"));
+                    }
+                }
+                "settings" => read_settings(value, &mut db, &mut problems),
+                "write-only-set" => read_write_only(value, &mut db, &mut problems),
+                "policies" => read_policies(value, &mut db, &mut problems),
+                other => problems.push(format!(
+                    "{other}: unknown key (expected version, settings, write-only-set, policies)"
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(db)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn singletons() -> impl Iterator<Item = &'static SectionSpec> {
+    catalogue::SECTIONS
+        .iter()
+        .copied()
+        .filter(|s| matches!(s.shape, Shape::Singleton { .. }))
+}
+
+fn read_settings(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
+    let Some(sections) = value.as_object() else {
+        problems.push("settings: must be an object of sections".to_owned());
+        return;
+    };
+    for (key, attrs) in sections {
+        let Some(spec) = singletons().find(|s| s.key == key) else {
+            problems.push(format!("settings.{key}: not a settings section"));
+            continue;
+        };
+        let Some(attrs) = attrs.as_object() else {
+            problems.push(format!("settings.{key}: must be an object of attributes"));
+            continue;
+        };
+        // Aliases first, so that the current name wins when both are given.
+        let mut entries: Vec<(&String, &Value)> = attrs.iter().collect();
+        entries.sort_by_key(|(name, _)| spec.attribute(name).is_none_or(|a| a.alias_of.is_none()));
+        for (name, value) in entries {
+            let place = format!("settings.{key}.{name}");
+            let Some(attr) = spec.attribute(name) else {
+                problems.push(format!("{place}: unknown attribute"));
+                continue;
+            };
+            match attr.access {
+                Access::ReadWrite => {}
+                Access::ReadOnly if specific::stored_read_only(spec.key, attr.name) => {}
+                Access::WriteOnly => {
+                    match value {
+                        Value::String(text) => db.set_write_only(key, name, Some(text)),
+                        Value::Null => {}
+                        _ => problems.push(format!("{place}: must be a string")),
+                    }
+                    continue;
+                }
+                Access::ReadOnly => {
+                    problems.push(format!("{place}: read-only, derived by the sandbox"));
+                    continue;
+                }
+                Access::Trigger | Access::Outcome => {
+                    problems.push(format!("{place}: never stored by the API"));
+                    continue;
+                }
+            }
+            match values::check(spec, attr, value) {
+                Ok(()) => db.store(key, attr.alias_of.unwrap_or(attr.name), value.clone()),
+                Err(why) => problems.push(format!("{place}: {why}")),
+            }
+        }
+    }
+}
+
+fn read_write_only(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
+    let Some(sections) = value.as_object() else {
+        problems.push("write-only-set: must be an object of sections".to_owned());
+        return;
+    };
+    for (key, names) in sections {
+        let Some(spec) = singletons().find(|s| s.key == key) else {
+            problems.push(format!("write-only-set.{key}: not a settings section"));
+            continue;
+        };
+        let Some(names) = names.as_array() else {
+            problems.push(format!(
+                "write-only-set.{key}: must be a list of attribute names"
+            ));
+            continue;
+        };
+        for name in names {
+            let attr = name
+                .as_str()
+                .and_then(|n| spec.attribute(n))
+                .filter(|a| a.access == Access::WriteOnly);
+            match attr {
+                // Only *that* it is set survives a restart, never the value.
+                Some(attr) => {
+                    if !db.is_set(key, attr.name) {
+                        db.write_only
+                            .entry(key.clone())
+                            .or_default()
+                            .insert(attr.name.to_owned(), WriteOnly(None));
+                    }
+                }
+                None => problems.push(format!(
+                    "write-only-set.{key}: {name} is not a write-only attribute"
+                )),
+            }
+        }
+    }
+}
+
+fn read_policies(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
+    let Some(sections) = value.as_object() else {
+        problems.push("policies: must be an object of sections".to_owned());
+        return;
+    };
+    for (key, policy) in sections {
+        let Some(spec) = catalogue::SECTIONS
+            .iter()
+            .find(|s| s.key == key && matches!(s.shape, Shape::Policy))
+        else {
+            problems.push(format!("policies.{key}: not a policy section"));
+            continue;
+        };
+        let Some(object) = policy.as_object() else {
+            if !policy.is_null() {
+                problems.push(format!("policies.{key}: must be an object or null"));
+            }
+            continue;
+        };
+        let id = match object.get("id") {
+            None => specific::new_policy_id(spec.key),
+            Some(Value::String(id)) if !id.trim().is_empty() => id.clone(),
+            Some(_) => {
+                problems.push(format!("policies.{key}.id: must be a non-empty string"));
+                continue;
+            }
+        };
+        let mut attributes = Map::new();
+        for (name, value) in object.iter().filter(|(n, _)| n.as_str() != "id") {
+            match spec
+                .attribute(name)
+                .filter(|a| a.access == Access::ReadWrite)
+            {
+                Some(attr) => match values::check(spec, attr, value) {
+                    Ok(()) => {
+                        attributes.insert(name.clone(), value.clone());
+                    }
+                    Err(why) => problems.push(format!("policies.{key}.{name}: {why}")),
+                },
+                None => problems.push(format!("policies.{key}.{name}: unknown attribute")),
+            }
+        }
+        db.policies.insert(key.clone(), Policy { id, attributes });
+    }
+}
+
+/// Loads the state file: a missing file is a fresh installation.
+pub(crate) async fn load(path: &Path) -> Result<Db, SandboxError> {
+    let bytes = match tokio::fs::read(path).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Fail now rather than at the first write when the directory is missing.
+            let dir = parent_dir(path);
+            if let Err(source) = tokio::fs::metadata(&dir).await {
+                return Err(SandboxError::ReadState {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+            return Ok(Db::default());
+        }
+        Err(source) => {
+            return Err(SandboxError::ReadState {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|source| SandboxError::CorruptState {
+            path: path.to_owned(),
+            source,
+        })?;
+    Db::from_json(&value).map_err(|problems| SandboxError::InvalidState {
+        path: path.to_owned(),
+        problems,
+    })
+}
+
+/// Writes the state file atomically: a temporary file in the same directory, created with
+/// mode 0600 on unix, synced, then renamed over the old one. A reader never sees half a file.
+pub(crate) async fn save(path: &Path, db: &Db) -> std::io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut bytes = serde_json::to_vec_pretty(&db.to_json()).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    let name = path
+        .file_name()
+        .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    let temp = parent_dir(path).join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = write_new(&temp, &bytes).await;
+    let renamed = match written {
+        Ok(()) => tokio::fs::rename(&temp, path).await,
+        Err(e) => Err(e),
+    };
+    if renamed.is_err() {
+        let _ = tokio::fs::remove_file(&temp).await;
+    }
+    renamed
+}
+
+async fn write_new(temp: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(temp).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_shape_round_trips_without_secret_values() {
+        let input = json!({
+            "settings": {
+                "general": { "api-rate-limit": 50, "terraform-build-worker-plan-timeout": "3h" },
+                "smtp": { "host": "mail", "password": "hunter2" },
+                "saml": { "old-idp-cert": "OLD" }
+            },
+            "write-only-set": { "twilio": ["auth-token"] },
+            "policies": { "data-retention-policy": { "id": "drp-1", "delete-older-than-n-days": 9 } }
+        });
+        let db = match Db::from_json(&input) {
+            Ok(db) => db,
+            Err(problems) => panic!("{problems:?}"),
+        };
+        assert_eq!(db.stored("general", "plan-timeout"), Some(&json!("3h")));
+        assert!(db.is_set("smtp", "password"));
+        let output = db.to_json();
+        assert!(!output.to_string().contains("hunter2"));
+        assert_eq!(output["write-only-set"]["smtp"], json!(["password"]));
+        assert_eq!(
+            output["policies"]["data-retention-policy"]["delete-older-than-n-days"],
+            json!(9)
+        );
+        let again = match Db::from_json(&output) {
+            Ok(db) => db,
+            Err(problems) => panic!("{problems:?}"),
+        };
+        assert_eq!(again.to_json(), output);
+    }
+
+    #[test]
+    fn every_problem_is_named() {
+        let input = json!({
+            "settings": {
+                "general": { "api-rate-limit": 5, "fair-run-queuing-enabled": true, "nope": 1 },
+                "oidc": {}
+            },
+            "write-only-set": { "smtp": ["host"] },
+            "extra": 1
+        });
+        let Err(problems) = Db::from_json(&input) else {
+            panic!("accepted a bad state");
+        };
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("settings.general.api-rate-limit"))
+        );
+    }
+}
