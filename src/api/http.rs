@@ -300,7 +300,12 @@ fn jitter() -> Duration {
 }
 
 /// At most `rps` requests start in any window of one second: each request waits until the
-/// one `rps` places before it is a second old. Bursts up to `rps` go at once.
+/// one `rps` places before it is a second old, plus a margin: the server counts arrivals,
+/// and a first request delayed by connection set-up arrives later than it left.
+/// Bursts up to `rps` go at once.
+/// The limiter's window: one second and the margin.
+const WINDOW: Duration = Duration::from_millis(1_050);
+
 struct RateLimiter {
     rps: usize,
     starts: tokio::sync::Mutex<VecDeque<Instant>>,
@@ -326,7 +331,7 @@ impl RateLimiter {
             if starts.len() >= self.rps
                 && let Some(oldest) = starts.front()
             {
-                slot = slot.max(*oldest + Duration::from_secs(1));
+                slot = slot.max(*oldest + WINDOW);
             }
             starts.push_back(slot);
             while starts.len() > self.rps {
@@ -354,7 +359,7 @@ mod tests {
         for (i, t) in starts.iter().enumerate().skip(5) {
             let earlier = starts[i - 5];
             assert!(
-                t.saturating_sub(earlier) >= Duration::from_millis(990),
+                t.saturating_sub(earlier) >= Duration::from_millis(1_040),
                 "{starts:?}"
             );
         }

@@ -44,6 +44,9 @@ pub(crate) struct RunConfig {
 #[derive(Clone)]
 pub(crate) struct Logged {
     seq: u64,
+    /// When the request arrived, in milliseconds since the sandbox started: what a test
+    /// needs to check a client's request rate.
+    received_ms: f64,
     method: String,
     path: String,
     body: Value,
@@ -57,6 +60,7 @@ impl Logged {
             "path": self.path,
             "body": self.body,
             "status": self.status,
+            "received-ms": self.received_ms,
         })
     }
 }
@@ -81,6 +85,7 @@ pub(crate) struct App {
     pub log: Mutex<RequestLog>,
     pub outbox: Mutex<Outbox>,
     limiter: Mutex<Limiter>,
+    started: std::time::Instant,
 }
 
 /// Locks a mutex; a panic elsewhere while holding it leaves data that is still usable here.
@@ -91,6 +96,7 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl App {
     pub fn new(config: SandboxConfig, db: Db) -> Self {
         App {
+            started: std::time::Instant::now(),
             db: tokio::sync::Mutex::new(db),
             state_file: config.state_file,
             control: config.control,
@@ -238,6 +244,7 @@ fn log_received(app: &App, method: &Method, uri: &Uri, body: &Bytes) -> u64 {
     log.next += 1;
     log.entries.push(Logged {
         seq,
+        received_ms: app.started.elapsed().as_secs_f64() * 1000.0,
         method: method.as_str().to_owned(),
         path,
         body,

@@ -67,6 +67,9 @@ pub struct Recorded {
     pub body: Value,
     /// `None` while the request is still being answered.
     pub status: Option<u16>,
+    /// When it arrived, in milliseconds since the sandbox started.
+    #[serde(rename = "received-ms")]
+    pub received_ms: f64,
 }
 
 /// A fault to inject: the next `count` requests matching `method` (any when `None`) and

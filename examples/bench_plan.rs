@@ -1,0 +1,149 @@
+//! Benchmark of `tfe-admin plan` over every section against the sandbox with injected
+//! latency: wall time beyond process start, and the request rate the sandbox saw.
+//!
+//! Run: `cargo build --release && cargo run --release --example bench_plan [LATENCY_MS] [RUNS]`
+//! Target (issue 4): wall time under 1 x latency + 50 ms beyond process start (all requests
+//! concurrent), and never more than `--rps` requests in any one-second window.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tfe_admin::sandbox::{self, SandboxConfig};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let latency_ms: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100);
+    let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let Some(binary) = binary() else {
+        eprintln!("build the binary first: cargo build --release");
+        std::process::exit(1);
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => fail(&format!("runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let mut config = SandboxConfig::new(sandbox::random_token());
+        config.control = true;
+        config.rate_limit = 0;
+        let sandbox = match sandbox::start(config).await {
+            Ok(s) => s,
+            Err(e) => fail(&format!("sandbox: {e}")),
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+        let control = format!("{}/_sandbox", sandbox.url());
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let full = manifest.join("examples/full.yaml");
+
+        let start = median(&time_runs(&binary, &["--version"], &[], runs));
+        println!("process start (tfe-admin --version): {:.1} ms median", ms(start));
+
+        for (rps, latency) in [(30, latency_ms), (5, 0)] {
+            let _ = client
+                .put(format!("{control}/latency"))
+                .json(&json!({ "ms": latency }))
+                .send()
+                .await;
+            let _ = client.delete(format!("{control}/requests")).send().await;
+            let env = [
+                ("TFE_ADDRESS", sandbox.url()),
+                ("TFE_TOKEN", sandbox.admin_token().to_owned()),
+            ];
+            let rps_text = rps.to_string();
+            let plan_args = ["plan", "-f", path_str(&full), "--rps", rps_text.as_str()];
+            let times = time_runs(&binary, &plan_args, &env, if rps == 30 { runs } else { 2 });
+            let requests: Vec<Value> = match client.get(format!("{control}/requests")).send().await {
+                Ok(r) => r.json().await.unwrap_or_default(),
+                Err(e) => fail(&format!("request log: {e}")),
+            };
+            let mut received: Vec<f64> = requests
+                .iter()
+                .filter_map(|r| r.get("received-ms").and_then(Value::as_f64))
+                .collect();
+            received.sort_by(f64::total_cmp);
+            // Runs are sequential, so each run's requests are a contiguous slice of the log.
+            let per_run = received.len() / times.len().max(1);
+            let busiest = received
+                .chunks(per_run.max(1))
+                .map(busiest_second)
+                .max()
+                .unwrap_or_default();
+            let median_time = median(&times);
+            println!(
+                "plan of 8 sections, --rps {rps}, latency {latency} ms: median {:.1} ms, min {:.1}, max {:.1} over {} runs; \
+                 beyond process start {:.1} ms (target < {} ms when --rps allows every request at once); {per_run} requests per run; \
+                 busiest one-second window of a run {busiest} requests (limit {rps})",
+                ms(median_time),
+                ms(times.iter().copied().min().unwrap_or_default()),
+                ms(times.iter().copied().max().unwrap_or_default()),
+                times.len(),
+                ms(median_time.saturating_sub(start)),
+                latency + 50,
+            );
+        }
+        sandbox.shutdown().await;
+    });
+}
+
+/// `target/<profile>/tfe-admin`, beside this example's own directory.
+fn binary() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let path = exe.parent()?.parent()?.join("tfe-admin");
+    path.is_file().then_some(path)
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap_or_default()
+}
+
+fn time_runs(binary: &Path, args: &[&str], env: &[(&str, String)], runs: usize) -> Vec<Duration> {
+    (0..runs)
+        .map(|_| {
+            let mut cmd = Command::new(binary);
+            cmd.args(args).env_clear();
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            let started = Instant::now();
+            match cmd.output() {
+                Ok(out) if out.status.code().is_some_and(|c| c <= 2) => started.elapsed(),
+                Ok(out) => fail(&format!(
+                    "run failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )),
+                Err(e) => fail(&format!("cannot run {}: {e}", binary.display())),
+            }
+        })
+        .collect()
+}
+
+/// The most requests received within any window of one second.
+fn busiest_second(sorted_ms: &[f64]) -> usize {
+    let mut best = 0;
+    let mut first = 0;
+    for (last, at) in sorted_ms.iter().enumerate() {
+        while at - sorted_ms[first] >= 1000.0 {
+            first += 1;
+        }
+        best = best.max(last - first + 1);
+    }
+    best
+}
+
+fn median(times: &[Duration]) -> Duration {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("bench_plan: {message}");
+    std::process::exit(1);
+}
