@@ -22,6 +22,10 @@ pub enum Command {
     /// desired state (GET only). Exit 0; with --detailed-exitcode: 0 no changes, 2 changes;
     /// 1 on any error.
     Plan(PlanArgs),
+    /// Plan, ask for confirmation, then make only the calls that differ, then re-read and
+    /// verify. `apply PLANFILE` applies a saved plan without asking, if live state has not
+    /// moved since it was made.
+    Apply(ApplyArgs),
     /// Print the JSON Schema of the desired-state file (the bytes of
     /// schema/tfe-admin.schema.json).
     Schema(SchemaArgs),
@@ -60,14 +64,9 @@ pub struct SandboxArgs {
 /// The desired-state files and how to read them.
 #[derive(Debug, Args)]
 pub struct FileArgs {
-    /// A desired-state YAML file; repeat to merge several, later files overriding earlier
-    /// ones key by key.
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "FILE",
-        default_value = "tfe-admin.yaml"
-    )]
+    /// A desired-state YAML file (default: tfe-admin.yaml); repeat to merge several, later
+    /// files overriding earlier ones key by key.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Accept literal values in sensitive attributes (passwords, tokens, keys) instead of
     /// `${env:NAME}` / `${file:path}` references.
@@ -93,6 +92,18 @@ pub struct ConnectionArgs {
     /// Seconds to wait for one response before giving up on it.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+}
+
+impl FileArgs {
+    /// The files to read: those given, else `tfe-admin.yaml`.
+    #[must_use]
+    pub fn paths(&self) -> Vec<PathBuf> {
+        if self.files.is_empty() {
+            vec![PathBuf::from("tfe-admin.yaml")]
+        } else {
+            self.files.clone()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -145,6 +156,35 @@ pub struct ChangeArgs {
     /// Run an action that has no state to compare: `oidc.rotate-key`, `oidc.trim-key`.
     #[arg(long = "action", value_name = "SECTION.ACTION")]
     pub actions: Vec<String>,
+}
+
+/// How the apply report is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The plan, progress per section, and a summary line.
+    Text,
+    /// The report as one JSON document on stdout (the plan and progress go to stderr).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved by `tfe-admin plan --out`: applied without asking (the plan was the
+    /// review), refused if live state moved since it was made.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub files: FileArgs,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub changes: ChangeArgs,
+    /// Apply without asking for confirmation (needed when there is no terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]

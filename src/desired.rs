@@ -62,6 +62,9 @@ pub struct DesiredAttr {
     /// The text before interpolation (`${env:SMTP_PASSWORD}`), when it had references: what a
     /// saved plan keeps instead of the value.
     pub template: Option<String>,
+    /// The absolute directory of the file that set it: where its `${file:...}` references
+    /// resolve (set by `config::load`).
+    pub base_dir: Option<std::path::PathBuf>,
 }
 
 impl fmt::Debug for DesiredAttr {
@@ -75,6 +78,7 @@ impl fmt::Debug for DesiredAttr {
         }
         s.field("pos", &self.pos)
             .field("template", &self.template)
+            .field("base_dir", &self.base_dir)
             .finish()
     }
 }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::api::http::BuildError;
+use crate::apply::StaleError;
 use crate::config::Invalid;
 use crate::live::LiveError;
 use crate::options::OptionsError;
@@ -43,6 +44,35 @@ pub enum Error {
     LiteralSecretInPlan { section: String, attribute: String },
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    #[error("refusing to apply: nothing was written")]
+    Stale(#[from] StaleError),
+    #[error("refusing to apply without confirmation: there is no terminal to ask on")]
+    NoTerminal,
+    #[error("apply cancelled: nothing was written")]
+    Cancelled,
+    #[error("refusing to apply a destructive change: {reason}")]
+    Blocked { reason: String },
+    #[error("cannot read the saved plan {}", path.display())]
+    PlanFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a saved plan of this tool ({reason})", path.display())]
+    PlanFormat { path: PathBuf, reason: String },
+    #[error("the plan was made against {planned}, but this run targets {target}")]
+    AddressMismatch { planned: String, target: String },
+    #[error("cannot resolve `{reference}` for `{section}.{attribute}`: {message}")]
+    PlanSecret {
+        section: String,
+        attribute: String,
+        reference: String,
+        message: String,
+    },
+    #[error("give either a saved plan or -f files, not both")]
+    PlanAndFiles,
+    #[error("{failed} of {total} sections did not apply")]
+    ApplyFailed { failed: usize, total: usize },
 }
 
 impl Error {
@@ -69,6 +99,16 @@ impl Error {
             Error::LiteralSecretInPlan { .. } => Some(
                 "reference the secret as `${env:NAME}` or `${file:path}`, or apply with -f instead \
                  of a saved plan"
+                    .to_owned(),
+            ),
+            Error::Stale(_) => Some(
+                "someone changed these settings after the plan was made: plan again and review".to_owned(),
+            ),
+            Error::NoTerminal => Some("review the plan, then run apply with --auto-approve (or apply a saved plan)".to_owned()),
+            Error::Blocked { .. } => Some("rerun with --allow-destroy if that is what you want".to_owned()),
+            Error::AddressMismatch { .. } => Some("run the saved plan against the address it was made for, or plan again".to_owned()),
+            Error::PlanSecret { .. } => Some(
+                "a saved plan keeps secret references, not values: set the same environment variables and files as when planning"
                     .to_owned(),
             ),
             _ => None,

@@ -4,6 +4,7 @@
 //! [`desired::DesiredState`]; every stage reads the endpoint descriptions in [`catalogue`].
 
 pub mod api;
+pub mod apply;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;

@@ -189,6 +189,9 @@ pub struct PlannedValue {
     pub value: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    /// The directory `${file:...}` references resolve from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_dir: Option<String>,
     #[serde(skip)]
     #[schemars(skip)]
     pub secret: Option<SecretValue>,
@@ -521,6 +524,12 @@ fn planned_value(attr: &DesiredAttr) -> PlannedValue {
         sensitive,
         value: (!sensitive).then(|| attr.value.clone()),
         reference: attr.template.clone(),
+        reference_dir: attr
+            .template
+            .as_ref()
+            .filter(|t| t.contains("${file:"))
+            .and(attr.base_dir.as_ref())
+            .map(|d| d.display().to_string()),
         secret: sensitive.then(|| SecretValue(attr.value.clone())),
     }
 }

@@ -6,64 +6,9 @@ mod common;
 
 use std::path::Path;
 
-use assert_cmd::Command;
-use common::{Control, Fault, start_sandbox};
+use common::{Control, Fault, Run, start_sandbox, tfe_admin, workdir};
 use serde_json::{Value, json};
 use tfe_admin::sandbox::Sandbox;
-
-/// What one run of the binary printed.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `tfe-admin ARGS` in `dir` with only the environment given (plus the sandbox's
-/// address and token unless the test sets its own), off the async runtime.
-async fn tfe_admin(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let dir = dir.to_owned();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    let joined = tokio::task::spawn_blocking(move || {
-        let mut cmd = match Command::cargo_bin("tfe-admin") {
-            Ok(cmd) => cmd,
-            Err(e) => panic!("no tfe-admin binary: {e}"),
-        };
-        cmd.env_clear().current_dir(&dir).args(&args);
-        for (k, v) in &env {
-            cmd.env(k, v);
-        }
-        cmd.timeout(std::time::Duration::from_mins(1));
-        match cmd.output() {
-            Ok(out) => Run {
-                code: out.status.code(),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            },
-            Err(e) => panic!("cannot run tfe-admin: {e}"),
-        }
-    })
-    .await;
-    match joined {
-        Ok(run) => run,
-        Err(e) => panic!("the run panicked: {e}"),
-    }
-}
-
-/// A temporary directory with `tfe-admin.yaml` holding `yaml`.
-fn workdir(yaml: &str) -> tempfile::TempDir {
-    let dir = match tempfile::tempdir() {
-        Ok(d) => d,
-        Err(e) => panic!("tempdir: {e}"),
-    };
-    if let Err(e) = std::fs::write(dir.path().join("tfe-admin.yaml"), yaml) {
-        panic!("write: {e}");
-    }
-    dir
-}
 
 async fn plan(sandbox: &Sandbox, dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Run {
     let url = sandbox.url();

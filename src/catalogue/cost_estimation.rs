@@ -66,6 +66,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     },
     since: None,
     destructive_disable: false,
+    after: &[],
     attributes: ATTRIBUTES,
     actions: &[],
     rules,

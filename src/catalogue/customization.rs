@@ -65,6 +65,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     },
     since: Some(Release::monthly(202_003, 1)),
     destructive_disable: false,
+    after: &[],
     attributes: ATTRIBUTES,
     actions: &[],
     rules: super::rules::none,

@@ -27,6 +27,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     shape: Shape::Policy,
     since: Some(Release::monthly(202_401, 1)),
     destructive_disable: false,
+    after: &[],
     attributes: ATTRIBUTES,
     actions: &[],
     rules: super::rules::none,

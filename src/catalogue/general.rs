@@ -115,6 +115,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     shape: Shape::Singleton { id: "general" },
     since: None,
     destructive_disable: false,
+    after: &[],
     attributes: ATTRIBUTES,
     actions: &[],
     rules: super::rules::none,

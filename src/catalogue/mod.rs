@@ -85,6 +85,8 @@ pub struct SectionSpec {
     pub since: Option<Release>,
     /// `enabled: false` can only be reached by a DELETE that destroys data (SCIM).
     pub destructive_disable: bool,
+    /// Sections whose writes must succeed before this one's are sent (SCIM needs SAML).
+    pub after: &'static [&'static str],
     /// Every attribute of the document, plus the tool's own trigger and outcome keys.
     pub attributes: &'static [AttrSpec],
     /// Action endpoints that belong to this section.

@@ -12,6 +12,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     shape: Shape::ActionsOnly,
     since: None,
     destructive_disable: false,
+    after: &[],
     attributes: &[],
     actions: &[
         ActionSpec {

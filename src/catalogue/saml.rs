@@ -132,6 +132,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     shape: Shape::Singleton { id: "saml" },
     since: None,
     destructive_disable: false,
+    after: &[],
     attributes: ATTRIBUTES,
     actions: &[ActionSpec {
         name: "revoke-old-certificate",

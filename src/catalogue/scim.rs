@@ -44,6 +44,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     // Assumption: the 2.0.x documentation tree is the first to describe SCIM.
     since: Some(Release::semver(2, 0, 0)),
     destructive_disable: true,
+    after: &["saml"],
     attributes: ATTRIBUTES,
     actions: &[],
     rules,

@@ -58,6 +58,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     shape: Shape::Singleton { id: "smtp" },
     since: None,
     destructive_disable: false,
+    after: &[],
     attributes: ATTRIBUTES,
     actions: &[],
     rules,

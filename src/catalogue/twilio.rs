@@ -35,6 +35,7 @@ pub static SECTION: SectionSpec = SectionSpec {
     shape: Shape::Singleton { id: "twilio" },
     since: None,
     destructive_disable: false,
+    after: &[],
     attributes: ATTRIBUTES,
     actions: &[ActionSpec {
         name: "verify",

@@ -1,6 +1,7 @@
 //! One function per subcommand; `run` dispatches. Commands print their data to stdout and
 //! their progress and warnings to stderr; errors are returned for `main` to render.
 
+mod apply;
 mod connect;
 mod plan;
 mod sandbox;
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Apply(args) => apply::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sandbox(args) => sandbox::run(&args),
     }

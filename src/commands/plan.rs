@@ -53,7 +53,7 @@ pub fn run(args: &PlanArgs) -> Result<u8, Error> {
 /// Loads and validates the files; warnings go to stderr.
 pub fn load(files: &FileArgs) -> Result<Loaded, Error> {
     let loaded = config::load(
-        &files.files,
+        &files.paths(),
         &LoadOptions {
             allow_literal_secrets: files.allow_literal_secrets,
             env: &options::process_env,

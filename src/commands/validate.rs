@@ -12,17 +12,13 @@ pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
         allow_literal_secrets: args.files.allow_literal_secrets,
         env: &options::process_env,
     };
-    let loaded = config::load(&args.files.files, &options)?;
+    let paths = args.files.paths();
+    let loaded = config::load(&paths, &options)?;
     let mut stderr = std::io::stderr().lock();
     for warning in &loaded.warnings {
         let _ = writeln!(stderr, "{warning}");
     }
-    let files: Vec<String> = args
-        .files
-        .files
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
+    let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let sections = loaded.state.sections.len();
     let attributes = loaded.state.attribute_count();
     println!(

@@ -93,11 +93,32 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Loaded, Inva
     diagnostics.extend(outcome.diagnostics);
     sort_by_position(&mut diagnostics, &files);
     match outcome.state {
-        Some(state) if !diagnostics.iter().any(Diagnostic::is_error) => Ok(Loaded {
-            state,
-            warnings: diagnostics,
-        }),
+        Some(mut state) if !diagnostics.iter().any(Diagnostic::is_error) => {
+            set_base_dirs(&mut state, paths);
+            Ok(Loaded {
+                state,
+                warnings: diagnostics,
+            })
+        }
         _ => Err(Invalid { diagnostics, files }),
+    }
+}
+
+/// Records, on every attribute, the absolute directory of the file that set it.
+fn set_base_dirs(state: &mut DesiredState, paths: &[PathBuf]) {
+    for attr in state
+        .sections
+        .iter_mut()
+        .flat_map(|s| s.attributes.iter_mut().flatten())
+    {
+        let Some(path) = paths
+            .iter()
+            .find(|p| p.display().to_string() == *attr.pos.file)
+        else {
+            continue;
+        };
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        attr.base_dir = std::path::absolute(dir).ok();
     }
 }
 

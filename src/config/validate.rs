@@ -371,6 +371,7 @@ impl Validator {
                         value: section_json.get(&k.name).cloned().unwrap_or(Value::Null),
                         pos: n.pos.clone(),
                         template,
+                        base_dir: None,
                     })
                 })
                 .collect();

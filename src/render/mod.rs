@@ -4,6 +4,7 @@
 //! stages. Sensitive values are not in a plan's shown fields, so they cannot be rendered.
 
 mod markdown;
+pub mod outcome;
 mod text;
 
 pub use markdown::markdown;

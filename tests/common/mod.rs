@@ -9,6 +9,8 @@
     reason = "each test binary compiles this module and uses a different subset of it"
 )]
 
+use std::path::Path;
+
 use reqwest::Method;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
@@ -359,4 +361,58 @@ impl Control {
         self.expect(Method::POST, "config", Some(&change), 200)
             .await
     }
+}
+
+/// What one run of the binary printed.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `tfe-admin ARGS` in `dir` with only the environment given (plus the sandbox's
+/// address and token unless the test sets its own), off the async runtime.
+pub async fn tfe_admin(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = dir.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let joined = tokio::task::spawn_blocking(move || {
+        let mut cmd = match assert_cmd::Command::cargo_bin("tfe-admin") {
+            Ok(cmd) => cmd,
+            Err(e) => panic!("no tfe-admin binary: {e}"),
+        };
+        cmd.env_clear().current_dir(&dir).args(&args);
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        cmd.timeout(std::time::Duration::from_mins(1));
+        match cmd.output() {
+            Ok(out) => Run {
+                code: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            },
+            Err(e) => panic!("cannot run tfe-admin: {e}"),
+        }
+    })
+    .await;
+    match joined {
+        Ok(run) => run,
+        Err(e) => panic!("the run panicked: {e}"),
+    }
+}
+
+/// A temporary directory with `tfe-admin.yaml` holding `yaml`.
+pub fn workdir(yaml: &str) -> tempfile::TempDir {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    if let Err(e) = std::fs::write(dir.path().join("tfe-admin.yaml"), yaml) {
+        panic!("write: {e}");
+    }
+    dir
 }

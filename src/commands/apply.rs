@@ -1,0 +1,198 @@
+//! `tfe-admin apply`: plan (or read a saved plan), confirm, check the live state has not
+//! moved, carry out the calls, verify, report. Exit 1 when anything failed.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::Path;
+
+use crate::apply::{self, Outcome};
+use crate::cli::{ApplyArgs, ReportFormat};
+use crate::config::interpolate;
+use crate::error::Error;
+use crate::options::{self, Connection, Target};
+use crate::plan::{self, FORMAT_VERSION, Plan, PlanOptions, SecretValue};
+use crate::render;
+
+use super::connect;
+use super::plan::{load, make_plan};
+
+pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
+    let runtime = connect::runtime()?;
+    let (plan, connection, saved) = if let Some(path) = &args.plan_file {
+        if !args.files.files.is_empty() {
+            return Err(Error::PlanAndFiles);
+        }
+        let plan = read_plan(path)?;
+        let connection = saved_plan_connection(args, &plan)?;
+        (plan, connection, true)
+    } else {
+        let loaded = load(&args.files)?;
+        let connection = options::connection(&args.connection, &options::process_env)?;
+        let plan_options = PlanOptions {
+            push_secrets: args.changes.push_secrets,
+            allow_destroy: args.changes.allow_destroy,
+            actions: plan::named_actions(&args.changes.actions)?,
+        };
+        let plan = runtime.block_on(make_plan(&loaded, &connection, &plan_options))?;
+        (plan, connection, false)
+    };
+    if !plan.errors.is_empty() {
+        return Err(Error::PlanRules {
+            errors: plan.errors,
+        });
+    }
+    let json = args.format == ReportFormat::Json;
+    let shown = render::text(&plan, !json && options::colour_stdout());
+    if json {
+        eprint!("{shown}");
+    } else {
+        print!("{shown}");
+    }
+    if !plan.has_changes() {
+        if json {
+            print!("{}", render::outcome::json(&empty_outcome(&plan)));
+        }
+        return Ok(0);
+    }
+    if let Some(section) = plan.sections.iter().find(|s| s.blocked.is_some()) {
+        return Err(Error::Blocked {
+            reason: format!(
+                "{}: {}",
+                section.section,
+                section.blocked.clone().unwrap_or_default()
+            ),
+        });
+    }
+    if !saved && !args.auto_approve {
+        confirm()?;
+    }
+    let outcome = runtime.block_on(async {
+        let connected = connect::connect(&connection).await?;
+        let fresh = apply::check_fresh(&connected.api, &plan).await;
+        if let Err(stale) = fresh {
+            connected.close().await;
+            return Err(Error::Stale(stale));
+        }
+        let progress = |o: &apply::SectionOutcome| eprintln!("{}", render::outcome::progress(o));
+        let outcome = apply::apply(&connected.api, &plan, &progress).await;
+        connected.close().await;
+        Ok::<Outcome, Error>(outcome)
+    })?;
+    eprint!("{}", render::outcome::problems(&outcome, &plan));
+    if json {
+        print!("{}", render::outcome::json(&outcome));
+    } else {
+        println!("{}", render::outcome::summary(&outcome));
+    }
+    let failed = outcome.summary.failed + outcome.summary.skipped;
+    if failed > 0 {
+        return Err(Error::ApplyFailed {
+            failed,
+            total: outcome.sections.len(),
+        });
+    }
+    Ok(0)
+}
+
+fn empty_outcome(plan: &Plan) -> Outcome {
+    Outcome {
+        format_version: FORMAT_VERSION,
+        address: plan.address.clone(),
+        sections: Vec::new(),
+        summary: apply::OutcomeSummary::default(),
+    }
+}
+
+/// Asks on the terminal; only `yes` goes on.
+fn confirm() -> Result<(), Error> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::NoTerminal);
+    }
+    print!("\nApply these changes? Only 'yes' will be accepted. (yes/no): ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Error::Cancelled)
+    }
+}
+
+/// Reads a saved plan and resolves its secret references again.
+fn read_plan(path: &Path) -> Result<Plan, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::PlanFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut plan: Plan = serde_json::from_str(&text).map_err(|e| Error::PlanFormat {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    if plan.format_version != FORMAT_VERSION {
+        return Err(Error::PlanFormat {
+            path: path.to_owned(),
+            reason: format!(
+                "format version {}, this tool reads {FORMAT_VERSION}",
+                plan.format_version
+            ),
+        });
+    }
+    for section in &mut plan.sections {
+        for step in &mut section.steps {
+            let Some(body) = &mut step.body else { continue };
+            for value in body.attributes.iter_mut().filter(|v| v.sensitive) {
+                let Some(reference) = &value.reference else {
+                    return Err(Error::LiteralSecretInPlan {
+                        section: section.section.clone(),
+                        attribute: value.name.clone(),
+                    });
+                };
+                let dir = value
+                    .reference_dir
+                    .as_deref()
+                    .map_or_else(|| Path::new("."), Path::new);
+                let resolved = interpolate::resolve(reference, dir, &options::process_env)
+                    .map_err(|message| Error::PlanSecret {
+                        section: section.section.clone(),
+                        attribute: value.name.clone(),
+                        reference: reference.clone(),
+                        message,
+                    })?;
+                let text = resolved.unwrap_or_else(|| reference.clone());
+                value.secret = Some(SecretValue(serde_json::Value::String(text)));
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// The connection of a saved plan: its own address unless one is given, which must match.
+fn saved_plan_connection(args: &ApplyArgs, plan: &Plan) -> Result<Connection, Error> {
+    let given = args.connection.address.clone().or_else(|| {
+        options::process_env("TFE_ADDRESS")
+            .filter(|a| !a.is_empty())
+            .or_else(|| {
+                options::process_env("TFE_HOSTNAME")
+                    .filter(|h| !h.is_empty())
+                    .map(|h| format!("https://{h}"))
+            })
+    });
+    let connection_args = crate::cli::ConnectionArgs {
+        address: Some(given.clone().unwrap_or_else(|| plan.address.clone())),
+        ca_cert: args.connection.ca_cert.clone(),
+        rps: args.connection.rps,
+        timeout: args.connection.timeout,
+    };
+    let connection = options::connection(&connection_args, &options::process_env)?;
+    let target = match &connection.target {
+        Target::Url(url) => url.as_str().trim_end_matches('/').to_owned(),
+        Target::Sandbox(file) => format!("sandbox:{}", file.display()),
+    };
+    if target != plan.address {
+        return Err(Error::AddressMismatch {
+            planned: plan.address.clone(),
+            target,
+        });
+    }
+    Ok(connection)
+}

@@ -1,0 +1,164 @@
+//! The apply report: one progress line per section as it finishes (stderr), the problems of
+//! the failed ones mapped back to the file (`FILE:LINE:COL: section.attribute: message`), and
+//! the final line. Reads outcomes and the plan they came from; calls nothing.
+
+use std::fmt::Write as _;
+
+use crate::apply::{Failure, Outcome, SectionOutcome, Status};
+use crate::plan::Plan;
+
+/// The progress line of a finished section.
+#[must_use]
+pub fn progress(outcome: &SectionOutcome) -> String {
+    let calls: Vec<String> = outcome
+        .calls
+        .iter()
+        .map(|c| {
+            let what = c
+                .action
+                .as_ref()
+                .map_or_else(|| format!("{} {}", c.method, c.path), String::clone);
+            match c.status {
+                Some(status) => format!("{what} {status}"),
+                None => format!("{what} (no answer)"),
+            }
+        })
+        .collect();
+    let status = match outcome.status {
+        Status::Applied => "applied",
+        Status::Failed => "FAILED",
+        Status::Skipped => "skipped",
+    };
+    if calls.is_empty() {
+        format!("{}: {status}", outcome.section)
+    } else {
+        format!("{}: {status} ({})", outcome.section, calls.join(", "))
+    }
+}
+
+/// The problems of failed and skipped sections, one line each, located in the files where the
+/// plan knows the attribute's place.
+#[must_use]
+pub fn problems(outcome: &Outcome, plan: &Plan) -> String {
+    let mut out = String::new();
+    for section in &outcome.sections {
+        let Some(failure) = &section.failure else {
+            continue;
+        };
+        let key = &section.section;
+        let location = |attribute: &str| {
+            plan.sections
+                .iter()
+                .find(|s| s.section == *key)
+                .and_then(|s| s.attributes.iter().find(|a| a.name == attribute))
+                .map(|a| format!("{}: ", a.location))
+                .unwrap_or_default()
+        };
+        match failure {
+            Failure::Rejected { status, errors } if !errors.is_empty() => {
+                for e in errors {
+                    match &e.attribute {
+                        Some(attr) => {
+                            let _ = writeln!(
+                                out,
+                                "{}{key}.{attr}: the API refused it ({status}): {}",
+                                location(attr),
+                                e.message
+                            );
+                        }
+                        None => {
+                            let _ = writeln!(
+                                out,
+                                "{key}: the API refused the change ({status}): {}",
+                                e.message
+                            );
+                        }
+                    }
+                }
+            }
+            Failure::Rejected { status, .. } => {
+                let _ = writeln!(out, "{key}: the API refused the change ({status})");
+            }
+            Failure::MailCredentials { errors } => {
+                let detail: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+                let _ = writeln!(
+                    out,
+                    "{key}: the mail server rejected the SMTP credentials (401 from the SMTP PATCH, not a bad API token){}",
+                    if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", detail.join("; "))
+                    }
+                );
+            }
+            Failure::NotJson {
+                status,
+                content_type,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "{key}: the server answered {status} with {content_type}, not JSON:API (a proxy in the way?)"
+                );
+            }
+            Failure::NoAnswer { message } => {
+                let _ = writeln!(out, "{key}: {message}");
+            }
+            Failure::NotVerified { attributes } => {
+                for m in attributes {
+                    let shown = match (&m.sent, &m.live) {
+                        (Some(sent), Some(live)) => {
+                            format!(": sent {sent}, the server holds {live}")
+                        }
+                        (Some(sent), None) => {
+                            format!(": sent {sent}, the server does not return it")
+                        }
+                        _ => String::new(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{}{key}.{}: did not take{shown}",
+                        location(&m.attribute),
+                        m.attribute
+                    );
+                }
+            }
+            Failure::Dependency { section } => {
+                let _ = writeln!(out, "{key}: skipped: it needs `{section}`, which failed");
+            }
+        }
+    }
+    out
+}
+
+/// `Apply complete: 3 sections changed, 1 action run.` or the failure counts.
+#[must_use]
+pub fn summary(outcome: &Outcome) -> String {
+    let s = &outcome.summary;
+    let changed = plural(s.changed, "section", "changed");
+    let actions = plural(s.actions, "action", "run");
+    if s.failed == 0 && s.skipped == 0 {
+        format!("Apply complete: {changed}, {actions}.")
+    } else {
+        format!(
+            "Apply failed: {changed}, {actions}, {}, {}. Running apply again retries what is left.",
+            plural(s.failed, "section", "failed"),
+            plural(s.skipped, "section", "skipped")
+        )
+    }
+}
+
+fn plural(n: usize, noun: &str, verb: &str) -> String {
+    if n == 1 {
+        format!("1 {noun} {verb}")
+    } else {
+        format!("{n} {noun}s {verb}")
+    }
+}
+
+/// The report as JSON with a final newline.
+#[must_use]
+pub fn json(outcome: &Outcome) -> String {
+    let mut text = serde_json::to_string_pretty(outcome).unwrap_or_default();
+    text.push('\n');
+    text
+}
