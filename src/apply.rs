@@ -177,59 +177,58 @@ pub async fn check_fresh<A: Api>(api: &A, plan: &Plan) -> Result<(), StaleError>
     }
 }
 
-/// At most this many sections are written at once (the client's `--rps` bounds the rest).
-const CONCURRENT_SECTIONS: usize = 4;
-
-/// Carries out the plan: every section in dependency order, independent ones at once.
-/// `progress` is told each section's result as it happens.
+/// Carries out the plan: every section at once, except that a section waits for the
+/// sections it depends on (catalogue `after`) and is skipped if one of them failed. The
+/// client's `--rps` limit bounds the request rate. `progress` is told each section's result
+/// as it happens.
 pub async fn apply<A: Api>(
     api: &A,
     plan: &Plan,
     progress: &(dyn Fn(&SectionOutcome) + Sync),
 ) -> Outcome {
-    let mut done: Vec<SectionOutcome> = Vec::new();
-    let mut pending: Vec<&SectionPlan> = plan
+    let sections: Vec<&SectionPlan> = plan
         .sections
         .iter()
         .filter(|s| !s.steps.is_empty())
         .collect();
-    while !pending.is_empty() {
-        // A wave: the sections whose dependencies are settled (done, or not in the plan).
-        let (ready, waiting): (Vec<&SectionPlan>, Vec<&SectionPlan>) =
-            pending.iter().partition(|s| {
-                dependencies(s)
-                    .iter()
-                    .all(|d| !pending.iter().any(|p| p.section == *d))
-            });
-        if ready.is_empty() {
-            // Unreachable with the catalogue's acyclic `after`; never loop forever.
-            break;
-        }
-        for chunk in ready.chunks(CONCURRENT_SECTIONS) {
-            let runs = chunk.iter().map(|section| async {
-                let failed_dependency = dependencies(section).into_iter().find(|d| {
-                    done.iter()
-                        .any(|o| o.section == *d && o.status != Status::Applied)
-                });
-                let outcome = match failed_dependency {
-                    Some(dependency) => SectionOutcome {
-                        section: section.section.clone(),
-                        status: Status::Skipped,
-                        calls: Vec::new(),
-                        failure: Some(Failure::Dependency {
-                            section: dependency.to_owned(),
-                        }),
-                    },
-                    None => run_section(api, section).await,
+    // One channel per section: its final status, once known.
+    let channels: Vec<_> = sections
+        .iter()
+        .map(|_| tokio::sync::watch::channel(None::<Status>))
+        .collect();
+    let runs = sections.iter().enumerate().map(|(index, section)| {
+        let channels = &channels;
+        let sections = &sections;
+        async move {
+            let mut failed_dependency = None;
+            for dependency in dependencies(section) {
+                let Some(position) = sections.iter().position(|s| s.section == dependency) else {
+                    continue;
                 };
-                progress(&outcome);
-                outcome
-            });
-            let outcomes = join_all(runs).await;
-            done.extend(outcomes);
+                let mut receiver = channels[position].1.clone();
+                let settled = receiver.wait_for(Option::is_some).await.map(|s| *s);
+                if !matches!(settled, Ok(Some(Status::Applied))) {
+                    failed_dependency = Some(dependency);
+                    break;
+                }
+            }
+            let outcome = match failed_dependency {
+                Some(dependency) => SectionOutcome {
+                    section: section.section.clone(),
+                    status: Status::Skipped,
+                    calls: Vec::new(),
+                    failure: Some(Failure::Dependency {
+                        section: dependency.to_owned(),
+                    }),
+                },
+                None => run_section(api, section).await,
+            };
+            progress(&outcome);
+            let _ = channels[index].0.send(Some(outcome.status));
+            outcome
         }
-        pending = waiting;
-    }
+    });
+    let done = join_all(runs).await;
     let mut summary = OutcomeSummary::default();
     for outcome in &done {
         match outcome.status {
@@ -250,8 +249,6 @@ pub async fn apply<A: Api>(
             .filter(|c| c.action.is_some() && c.status.is_some_and(|s| (200..300).contains(&s)))
             .count();
     }
-    // Report in plan order, whatever order the calls finished in.
-    done.sort_by_key(|o| plan.sections.iter().position(|s| s.section == o.section));
     Outcome {
         format_version: crate::plan::FORMAT_VERSION,
         address: plan.address.clone(),
