@@ -62,16 +62,14 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
             ),
         });
     }
-    // The staleness check matters when time passed since the live read: a saved plan, or a
-    // person reading the plan before saying yes. With --auto-approve the plan's own read is
-    // milliseconds old and is the check.
-    let recheck = saved || !args.auto_approve;
     if !saved && !args.auto_approve {
         confirm()?;
     }
     let outcome = runtime.block_on(async {
         let connected = connect::connect(&connection).await?;
-        if recheck && let Err(stale) = apply::check_fresh(&connected.api, &plan).await {
+        // Always, even right after the plan's own read: a person may have taken an hour to
+        // say yes, and two pipelines may race.
+        if let Err(stale) = apply::check_fresh(&connected.api, &plan).await {
             connected.close().await;
             return Err(Error::Stale(stale));
         }
