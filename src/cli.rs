@@ -26,6 +26,9 @@ pub enum Command {
     /// verify. `apply PLANFILE` applies a saved plan without asking, if live state has not
     /// moved since it was made.
     Apply(ApplyArgs),
+    /// Read the live settings and write them as a desired-state YAML file that validates and
+    /// plans to no changes (GET only). Secrets become `${env:...}` references.
+    Export(ExportArgs),
     /// Print the JSON Schema of the desired-state file (the bytes of
     /// schema/tfe-admin.schema.json).
     Schema(SchemaArgs),
@@ -106,10 +109,35 @@ impl FileArgs {
     }
 }
 
+/// How `validate` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    /// `FILE:LINE:COL: path: message` lines on stderr.
+    Text,
+    /// One JSON document on stdout (valid, errors, warnings with file, line, column and
+    /// path), for CI annotations.
+    Json,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub files: FileArgs,
+    /// How to report.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Write the YAML to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Export only this section (repeat for several; default: every section).
+    #[arg(long = "section", value_name = "NAME")]
+    pub sections: Vec<String>,
 }
 
 /// How a plan is printed.

@@ -69,6 +69,8 @@ pub enum Error {
         reference: String,
         message: String,
     },
+    #[error("{0}")]
+    UnknownSection(String),
     #[error("give either a saved plan or -f files, not both")]
     PlanAndFiles,
     #[error("{failed} of {total} sections did not apply")]

@@ -12,6 +12,7 @@ pub mod config;
 pub mod desired;
 pub mod diff;
 pub mod error;
+pub mod export;
 pub mod live;
 pub mod options;
 pub mod plan;

@@ -3,6 +3,7 @@
 
 mod apply;
 mod connect;
+mod export;
 mod plan;
 mod sandbox;
 mod schema;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Validate(args) => validate::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sandbox(args) => sandbox::run(&args),
     }

@@ -1,8 +1,12 @@
 //! `tfe-admin validate`: load and validate the files, print the problems. No network.
+//! `--format json` prints one machine-readable document on stdout for CI annotations.
 
 use std::io::Write as _;
 
-use crate::cli::ValidateArgs;
+use serde_json::{Value, json};
+
+use crate::cli::{ValidateArgs, ValidateFormat};
+use crate::config::diagnostic::Diagnostic;
 use crate::config::{self, LoadOptions};
 use crate::error::Error;
 use crate::options;
@@ -13,12 +17,42 @@ pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
         env: &options::process_env,
     };
     let paths = args.files.paths();
-    let loaded = config::load(&paths, &options)?;
+    let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let result = config::load(&paths, &options);
+    if args.format == ValidateFormat::Json {
+        let (valid, diagnostics) = match &result {
+            Ok(loaded) => (true, loaded.warnings.as_slice()),
+            Err(invalid) => (false, invalid.diagnostics.as_slice()),
+        };
+        let pick = |error: bool| -> Vec<Value> {
+            diagnostics
+                .iter()
+                .filter(|d| d.is_error() == error)
+                .map(diagnostic_json)
+                .collect()
+        };
+        let report = json!({
+            "format-version": 1,
+            "valid": valid,
+            "files": files,
+            "errors": pick(true),
+            "warnings": pick(false),
+        });
+        let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        text.push('\n');
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        if let Err(invalid) = result {
+            eprintln!("error: the desired state is invalid: {invalid}");
+            return Ok(1);
+        }
+        return Ok(0);
+    }
+    let loaded = result?;
     let mut stderr = std::io::stderr().lock();
     for warning in &loaded.warnings {
         let _ = writeln!(stderr, "{warning}");
     }
-    let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let sections = loaded.state.sections.len();
     let attributes = loaded.state.attribute_count();
     println!(
@@ -28,6 +62,17 @@ pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
         files.join(", ")
     );
     Ok(0)
+}
+
+/// One problem as JSON: file, line, column (null for a whole-file problem), path, message.
+fn diagnostic_json(diagnostic: &Diagnostic) -> Value {
+    json!({
+        "file": diagnostic.file.as_ref(),
+        "line": diagnostic.pos.as_ref().map(|p| p.line),
+        "column": diagnostic.pos.as_ref().map(|p| p.col),
+        "path": diagnostic.path.to_string(),
+        "message": diagnostic.message,
+    })
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -1,0 +1,42 @@
+//! `tfe-admin export`: read the live settings (GET only) and write them as a desired-state
+//! file, to stdout or `-o FILE`. The file holds references, never secret values.
+
+use crate::cli::ExportArgs;
+use crate::error::Error;
+use crate::export::{self, Source};
+use crate::{live, options};
+
+use super::connect;
+
+pub fn run(args: &ExportArgs) -> Result<u8, Error> {
+    let sections = export::sections(&args.sections).map_err(Error::UnknownSection)?;
+    let connection = options::connection(&args.connection, &options::process_env)?;
+    let runtime = connect::runtime()?;
+    let text = runtime.block_on(async {
+        let connected = connect::connect(&connection).await?;
+        let state = live::read(&connected.api, &sections).await;
+        let address = connected.address.clone();
+        connected.close().await;
+        let state = state?;
+        Ok::<String, Error>(export::render(&state, &Source { address: &address }))
+    })?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            eprintln!("Exported {} to {}.", plural(sections.len()), path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 section".to_owned()
+    } else {
+        format!("{n} sections")
+    }
+}

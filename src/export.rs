@@ -1,0 +1,309 @@
+//! The live state as a desired-state file: every writable attribute with its live value, in
+//! catalogue order, so that the file validates and plans to no changes against the same
+//! installation. Read-only attributes and deprecated aliases are left out; secrets become
+//! `${env:TFE_ADMIN_<SECTION>_<ATTRIBUTE>}` references (write-only ones with a note that the
+//! value cannot be read back); `${` in a value is escaped. Deterministic: the same state gives
+//! the same bytes. Pure text rendering, no I/O.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::catalogue::{Access, AttrSpec, SectionSpec, Shape};
+use crate::live::{LiveDoc, LiveState};
+
+/// Where the export was read from, for the header.
+pub struct Source<'a> {
+    pub address: &'a str,
+}
+
+/// The environment variable an exported secret is referenced by.
+#[must_use]
+pub fn secret_variable(section: &SectionSpec, attr: &AttrSpec) -> String {
+    format!("TFE_ADMIN_{}_{}", section.key, attr.name)
+        .to_ascii_uppercase()
+        .replace('-', "_")
+}
+
+/// Renders the live state of the sections it holds.
+#[must_use]
+pub fn render(live: &LiveState, source: &Source<'_>) -> String {
+    let mut out = String::new();
+    out.push_str("# yaml-language-server: $schema=tfe-admin.schema.json\n");
+    let release = live
+        .release
+        .map_or_else(String::new, |r| format!(" (TFE {r})"));
+    let _ = writeln!(
+        out,
+        "#\n# Exported by tfe-admin from {}{release}.\n\
+         # Put the schema beside this file for editor support: tfe-admin schema -o tfe-admin.schema.json",
+        source.address
+    );
+    let secrets: Vec<String> = live
+        .sections
+        .iter()
+        .filter(|s| matches!(s.doc, LiveDoc::Document(_)))
+        .flat_map(|s| {
+            s.spec
+                .attributes
+                .iter()
+                .filter(|a| exported(a) && referenced(a, s.doc.attribute(a.name)))
+                .map(|a| secret_variable(s.spec, a))
+        })
+        .collect();
+    if !secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "# Secrets are not written here; set these variables when you validate, plan or apply:\n#   {}",
+            secrets.join("\n#   ")
+        );
+    }
+    for section in &live.sections {
+        let spec = section.spec;
+        out.push('\n');
+        comment(&mut out, "", spec.doc);
+        match &section.doc {
+            LiveDoc::NoPolicy => {
+                let _ = writeln!(out, "{}: null", spec.key);
+            }
+            LiveDoc::NotInRelease => {
+                let _ = writeln!(out, "# {}: not available in this release", spec.key);
+            }
+            LiveDoc::Document(attributes) => {
+                let _ = writeln!(out, "{}:", spec.key);
+                let mut wrote = false;
+                for attr in spec.attributes.iter().filter(|a| exported(a)) {
+                    wrote |= attribute(&mut out, spec, attr, attributes.get(attr.name));
+                }
+                if !wrote {
+                    // An empty mapping, not null: null would mean "no policy" or be refused.
+                    out.truncate(out.len() - 1);
+                    out.push_str(" {}\n");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether an exported attribute is written as a reference: a write-only secret (its value
+/// is unknown), or a readable one that is set (an unset one is written as `""`, so that no
+/// variable is needed for a secret that is not used).
+fn referenced(attr: &AttrSpec, value: Option<&Value>) -> bool {
+    attr.sensitive
+        && (attr.access == Access::WriteOnly
+            || value.is_some_and(|v| !v.is_null() && v.as_str() != Some("")))
+}
+
+/// Whether an attribute belongs in an exported file.
+fn exported(attr: &AttrSpec) -> bool {
+    matches!(attr.access, Access::ReadWrite | Access::WriteOnly) && attr.alias_of.is_none()
+}
+
+/// Writes one attribute; `false` when there is nothing to write.
+fn attribute(
+    out: &mut String,
+    section: &SectionSpec,
+    attr: &AttrSpec,
+    value: Option<&Value>,
+) -> bool {
+    if referenced(attr, value) {
+        if attr.access == Access::WriteOnly {
+            let _ = writeln!(
+                out,
+                "  # {} is write-only: the API never returns it, so it cannot be read back. It is\n  \
+                 # sent only with a change to this section (or --push-secrets).",
+                attr.name
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  {}: ${{env:{}}}",
+            attr.name,
+            secret_variable(section, attr)
+        );
+        return true;
+    }
+    let Some(value) = value else {
+        let _ = writeln!(out, "  # {}: not returned by the server", attr.name);
+        return false;
+    };
+    if value.is_null() && !attr.nullable {
+        // Unset, and null is not a value the file may hold for it.
+        let _ = writeln!(out, "  # {}: not set", attr.name);
+        return false;
+    }
+    let _ = writeln!(out, "  {}:{}", attr.name, yaml_value(value, 4));
+    true
+}
+
+/// A value after `key:`, including the leading space (or newline for block forms).
+fn yaml_value(value: &Value, indent: usize) -> String {
+    match value {
+        Value::Null => " null".to_owned(),
+        Value::Bool(b) => format!(" {b}"),
+        Value::Number(n) => format!(" {n}"),
+        Value::String(s) => string(s, indent),
+        Value::Array(items) if items.is_empty() => " []".to_owned(),
+        Value::Array(items) => {
+            let pad = " ".repeat(indent);
+            let mut text = String::new();
+            for item in items {
+                match item {
+                    Value::Object(fields) if !fields.is_empty() => {
+                        let mut first = true;
+                        for (key, field) in fields {
+                            let lead = if first {
+                                format!("{pad}- ")
+                            } else {
+                                format!("{pad}  ")
+                            };
+                            first = false;
+                            let _ = write!(text, "\n{lead}{key}:{}", yaml_value(field, indent + 4));
+                        }
+                    }
+                    other => {
+                        let _ = write!(text, "\n{pad}-{}", yaml_value(other, indent + 2));
+                    }
+                }
+            }
+            text
+        }
+        Value::Object(fields) if fields.is_empty() => " {}".to_owned(),
+        Value::Object(fields) => {
+            let pad = " ".repeat(indent);
+            fields.iter().fold(String::new(), |mut text, (k, v)| {
+                let _ = write!(text, "\n{pad}{k}:{}", yaml_value(v, indent + 2));
+                text
+            })
+        }
+    }
+}
+
+/// A string scalar: a literal block for clean multi-line text (PEM), else a double-quoted
+/// JSON string, which YAML reads back exactly. `${` is escaped so that it is not taken for a
+/// reference.
+fn string(text: &str, indent: usize) -> String {
+    let escaped = text.replace("${", "$${");
+    let lines: Vec<&str> = escaped.split('\n').collect();
+    let body = escaped.strip_suffix('\n').unwrap_or(&escaped);
+    let block_safe = escaped.contains('\n')
+        && !escaped.contains('\r')
+        && !escaped.contains('\t')
+        && !body.ends_with('\n')
+        && !body.starts_with(' ')
+        && !body.is_empty()
+        && lines
+            .iter()
+            .all(|l| !l.ends_with(' ') && !l.chars().any(char::is_control));
+    if block_safe {
+        let chomp = if escaped.ends_with('\n') { "" } else { "-" };
+        let pad = " ".repeat(indent);
+        let mut out = format!(" |{chomp}");
+        for line in body.split('\n') {
+            if line.is_empty() {
+                out.push('\n');
+            } else {
+                let _ = write!(out, "\n{pad}{line}");
+            }
+        }
+        out
+    } else {
+        format!(" {}", Value::String(escaped))
+    }
+}
+
+/// A `#` comment, wrapped at 92 columns.
+fn comment(out: &mut String, indent: &str, text: &str) {
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent.len() + 2 + line.len() + 1 + word.len() > 92 {
+            let _ = writeln!(out, "{indent}# {line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}# {line}");
+    }
+}
+
+/// The sections `--section` names, in catalogue order; every file section when none is
+/// named. Actions-only sections have nothing to export.
+///
+/// # Errors
+/// A name that is not a section, with the list of those that are.
+pub fn sections(names: &[String]) -> Result<Vec<&'static SectionSpec>, String> {
+    let all: Vec<&'static SectionSpec> = crate::catalogue::file_sections().collect();
+    for name in names {
+        if !all.iter().any(|s| s.key == name) {
+            let keys: Vec<&str> = all.iter().map(|s| s.key).collect();
+            return Err(format!(
+                "unknown section `{name}`; the sections are: {}",
+                keys.join(", ")
+            ));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|s| s.shape != Shape::ActionsOnly)
+        .filter(|s| names.is_empty() || names.iter().any(|n| n == s.key))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_survive_a_round_trip_through_yaml() {
+        for text in [
+            "plain",
+            "",
+            "yes",
+            "null",
+            "123",
+            "a: b # c",
+            "<div>Login &amp; help</div>",
+            "-----BEGIN CERTIFICATE-----\nMIIB\nAAAA\n-----END CERTIFICATE-----",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+            "two\n\nparagraphs\n",
+            " leading space\nline",
+            "trailing \nspace",
+            "tab\there",
+            "crlf\r\nline",
+            "\n",
+            "quote \" and \\ backslash",
+        ] {
+            let yaml = format!("key:{}\n", string(text, 2));
+            let parsed: std::collections::BTreeMap<String, String> =
+                match serde_saphyr::from_str(&yaml) {
+                    Ok(p) => p,
+                    Err(e) => panic!("{yaml:?}: {e}"),
+                };
+            assert_eq!(parsed.get("key").map(String::as_str), Some(text), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn references_in_values_are_escaped() {
+        assert_eq!(string("cost ${env:X}", 2), " \"cost $${env:X}\"");
+    }
+
+    #[test]
+    fn secret_variables_are_named_after_section_and_attribute() {
+        let Some(section) = crate::catalogue::section("cost-estimation") else {
+            panic!()
+        };
+        let Some(attr) = section.attribute("aws-secret-key") else {
+            panic!()
+        };
+        assert_eq!(
+            secret_variable(section, attr),
+            "TFE_ADMIN_COST_ESTIMATION_AWS_SECRET_KEY"
+        );
+    }
+}
