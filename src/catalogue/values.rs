@@ -275,6 +275,21 @@ pub(super) fn annotate_property(property: &mut Value, attr: &AttrSpec) {
     }
 }
 
+/// How a URL's allowed starts are written for people: `https://`, `mailto:`.
+#[must_use]
+pub fn scheme_prefixes(schemes: &[&str]) -> Vec<String> {
+    schemes
+        .iter()
+        .map(|s| {
+            if *s == "mailto" {
+                "mailto:".to_owned()
+            } else {
+                format!("{s}://")
+            }
+        })
+        .collect()
+}
+
 /// The regular expression a string of this kind must match, if the kind has one.
 #[must_use]
 pub fn kind_pattern(kind: Kind) -> Option<String> {

@@ -9,11 +9,11 @@ use crate::cli::{ApplyArgs, ReportFormat};
 use crate::config::interpolate;
 use crate::error::Error;
 use crate::options::{self, Connection, Target};
-use crate::plan::{self, FORMAT_VERSION, Plan, PlanOptions, SecretValue};
+use crate::plan::{FORMAT_VERSION, Plan, SecretValue};
 use crate::render;
 
 use super::connect;
-use super::plan::{load, make_plan};
+use super::plan::plan_files;
 
 pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
     let runtime = connect::runtime()?;
@@ -25,14 +25,8 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
         let connection = saved_plan_connection(args, &plan)?;
         (plan, connection, true)
     } else {
-        let loaded = load(&args.files)?;
-        let connection = options::connection(&args.connection, &options::process_env)?;
-        let plan_options = PlanOptions {
-            push_secrets: args.changes.push_secrets,
-            allow_destroy: args.changes.allow_destroy,
-            actions: plan::named_actions(&args.changes.actions)?,
-        };
-        let plan = runtime.block_on(make_plan(&loaded, &connection, &plan_options))?;
+        let (plan, connection) =
+            plan_files(&runtime, &args.files, &args.connection, &args.changes)?;
         (plan, connection, false)
     };
     if !plan.errors.is_empty() {

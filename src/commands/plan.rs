@@ -4,24 +4,18 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::cli::{FileArgs, PlanArgs, PlanFormat};
+use crate::cli::{ChangeArgs, ConnectionArgs, FileArgs, PlanArgs, PlanFormat};
 use crate::config::{self, LoadOptions, Loaded};
 use crate::error::Error;
+use crate::options::Connection;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::{diff, live, options, render};
 
 use super::connect;
 
 pub fn run(args: &PlanArgs) -> Result<u8, Error> {
-    let loaded = load(&args.files)?;
-    let connection = options::connection(&args.connection, &options::process_env)?;
-    let plan_options = PlanOptions {
-        push_secrets: args.changes.push_secrets,
-        allow_destroy: args.changes.allow_destroy,
-        actions: plan::named_actions(&args.changes.actions)?,
-    };
     let runtime = connect::runtime()?;
-    let plan = runtime.block_on(make_plan(&loaded, &connection, &plan_options))?;
+    let (plan, _) = plan_files(&runtime, &args.files, &args.connection, &args.changes)?;
     if !plan.errors.is_empty() {
         return Err(Error::PlanRules {
             errors: plan.errors,
@@ -48,6 +42,24 @@ pub fn run(args: &PlanArgs) -> Result<u8, Error> {
     } else {
         0
     })
+}
+
+/// Loads the files, connects and plans: what `plan` and `apply -f` share.
+pub fn plan_files(
+    runtime: &tokio::runtime::Runtime,
+    files: &FileArgs,
+    connection: &ConnectionArgs,
+    changes: &ChangeArgs,
+) -> Result<(Plan, Connection), Error> {
+    let loaded = load(files)?;
+    let connection = options::connection(connection, &options::process_env)?;
+    let plan_options = PlanOptions {
+        push_secrets: changes.push_secrets,
+        allow_destroy: changes.allow_destroy,
+        actions: plan::named_actions(&changes.actions)?,
+    };
+    let plan = runtime.block_on(make_plan(&loaded, &connection, &plan_options))?;
+    Ok((plan, connection))
 }
 
 /// Loads and validates the files; warnings go to stderr.

@@ -564,16 +564,7 @@ fn schema_message(
                 schemes,
                 allow_blank,
             }) => {
-                let schemes: Vec<String> = schemes
-                    .iter()
-                    .map(|s| {
-                        if *s == "mailto" {
-                            "mailto:".to_owned()
-                        } else {
-                            format!("{s}://")
-                        }
-                    })
-                    .collect();
+                let schemes = catalogue::values::scheme_prefixes(schemes);
                 let blank = if allow_blank {
                     " (or empty to unset)"
                 } else {

@@ -43,16 +43,7 @@ pub(crate) fn check(section: &SectionSpec, attr: &AttrSpec, value: &Value) -> Re
         Kind::Url { schemes, .. } => {
             let text = string(value)?;
             if !text.trim().is_empty() && !has_scheme(text, schemes) {
-                let wanted: Vec<String> = schemes
-                    .iter()
-                    .map(|s| {
-                        if *s == "mailto" {
-                            "mailto:".to_owned()
-                        } else {
-                            format!("{s}://")
-                        }
-                    })
-                    .collect();
+                let wanted = crate::catalogue::values::scheme_prefixes(schemes);
                 return Err(format!(
                     "must be a URL starting with {}",
                     wanted.join(" or ")
