@@ -496,3 +496,57 @@ mod convergence {
         }
     }
 }
+
+/// Runs `tfe-admin ARGS` on a pseudo-terminal (util-linux `script`) with `input` typed in.
+fn on_a_terminal(dir: &Path, args: &str, input: &str) -> (Option<i32>, String) {
+    use std::io::Write as _;
+    let binary = env!("CARGO_BIN_EXE_tfe-admin");
+    let child = std::process::Command::new("script")
+        .args(["-qec", &format!("{binary} {args}"), "/dev/null"])
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => panic!("cannot run script(1): {e}"),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    match child.wait_with_output() {
+        Ok(out) => (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ),
+        Err(e) => panic!("script(1) failed: {e}"),
+    }
+}
+
+#[test]
+fn on_a_terminal_only_yes_applies() {
+    let dir = workdir("general:\n  api-rate-limit: 55\n");
+    let args = "apply --address sandbox:state.json";
+    let (code, screen) = on_a_terminal(dir.path(), args, "no\n");
+    assert_eq!(code, Some(1), "{screen}");
+    assert!(
+        screen.contains("Apply these changes? Only 'yes' will be accepted. (yes/no):"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("apply cancelled: nothing was written"),
+        "{screen}"
+    );
+    assert!(
+        !dir.path().join("state.json").exists(),
+        "nothing was written"
+    );
+    let (code, screen) = on_a_terminal(dir.path(), args, "yes\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("Apply complete: 1 section changed, 0 actions run."),
+        "{screen}"
+    );
+}
