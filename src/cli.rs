@@ -35,6 +35,25 @@ pub enum Command {
     /// Run a local emulator of the TFE admin API, for trying plan and apply safely and for
     /// tests. Serves loopback only unless --listen-any.
     Sandbox(SandboxArgs),
+    /// Print a shell completion script: `tfe-admin completions bash > /etc/bash_completion.d/tfe-admin`.
+    Completions(CompletionsArgs),
+    /// Write the man pages, generated from this command line definition: the main page to
+    /// standard output, or every page (`tfe-admin.1`, `tfe-admin-plan.1`, ...) into DIR.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per command into this directory instead.
+    #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

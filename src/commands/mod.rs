@@ -2,6 +2,7 @@
 //! their progress and warnings to stderr; errors are returned for `main` to render.
 
 mod apply;
+mod completions;
 mod connect;
 mod export;
 mod plan;
@@ -22,6 +23,8 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Completions(args) => completions::completions(&args),
+        Command::Man(args) => completions::man(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sandbox(args) => sandbox::run(&args),
     }
