@@ -1,5 +1,5 @@
-//! `tfe-admin completions SHELL` and `tfe-admin man`: shell completion scripts (clap_complete)
-//! and roff man pages (clap_mangen), both generated from the clap definition in `cli`, so
+//! `tfe-admin completions SHELL` and `tfe-admin man`: shell completion scripts (`clap_complete`)
+//! and roff man pages (`clap_mangen`), both generated from the clap definition in `cli`, so
 //! that they can never disagree with the command line.
 
 use std::io::Write as _;
@@ -10,13 +10,13 @@ use clap::CommandFactory as _;
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::error::Error;
 
-pub fn completions(args: &CompletionsArgs) -> Result<u8, Error> {
+pub fn completions(args: &CompletionsArgs) -> u8 {
     let mut command = Cli::command();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "tfe-admin", &mut script);
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(&script);
-    Ok(0)
+    0
 }
 
 pub fn man(args: &ManArgs) -> Result<u8, Error> {

@@ -23,7 +23,7 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Export(args) => export::run(&args),
-        Command::Completions(args) => completions::completions(&args),
+        Command::Completions(args) => Ok(completions::completions(&args)),
         Command::Man(args) => completions::man(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sandbox(args) => sandbox::run(&args),
