@@ -29,26 +29,25 @@ fn strings(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-const SUBCOMMANDS: &[&str] = &[
-    "validate",
-    "plan",
-    "apply",
-    "export",
-    "schema",
-    "sandbox",
-    "completions",
-    "man",
-];
+/// The tool's subcommands, from its own command line definition.
+fn subcommands() -> Vec<String> {
+    use clap::CommandFactory as _;
+    tfe_admin::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect()
+}
 
 /// `(subcommand, flags)` of every `tfe-admin SUBCOMMAND ...` in the shell text.
 fn commands(text: &str) -> Vec<(String, Vec<String>)> {
+    let known = subcommands();
     let mut found = Vec::new();
     let tokens: Vec<&str> = text.split_whitespace().collect();
     for (i, token) in tokens.iter().enumerate() {
         if *token != "tfe-admin" {
             continue;
         }
-        let Some(sub) = tokens.get(i + 1).filter(|t| SUBCOMMANDS.contains(t)) else {
+        let Some(sub) = tokens.get(i + 1).filter(|t| known.iter().any(|k| k == **t)) else {
             continue;
         };
         let flags = tokens[i + 2..]
