@@ -6,19 +6,11 @@ mod common;
 
 use std::path::Path;
 
-use common::{Control, Fault, Recorded, Run, start_sandbox, tfe_admin, workdir};
+use common::{
+    Control, Fault, Recorded, Run, start_sandbox, tfe_admin, tfe_admin_against as run, workdir,
+};
 use serde_json::{Value, json};
 use tfe_admin::sandbox::Sandbox;
-
-async fn run(sandbox: &Sandbox, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let url = sandbox.url();
-    let mut full_env = vec![
-        ("TFE_ADDRESS", url.as_str()),
-        ("TFE_TOKEN", sandbox.admin_token()),
-    ];
-    full_env.extend_from_slice(env);
-    tfe_admin(dir, args, &full_env).await
-}
 
 async fn apply(sandbox: &Sandbox, dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Run {
     let mut args = vec!["apply", "--auto-approve"];

@@ -416,3 +416,20 @@ pub fn workdir(yaml: &str) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Runs `tfe-admin ARGS` in `dir` against `sandbox`: its address and admin token in the
+/// environment, plus `env`.
+pub async fn tfe_admin_against(
+    sandbox: &Sandbox,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let url = sandbox.url();
+    let mut full_env = vec![
+        ("TFE_ADDRESS", url.as_str()),
+        ("TFE_TOKEN", sandbox.admin_token()),
+    ];
+    full_env.extend_from_slice(env);
+    tfe_admin(dir, args, &full_env).await
+}
