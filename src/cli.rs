@@ -35,7 +35,8 @@ pub enum Command {
     /// Run a local emulator of the TFE admin API, for trying plan and apply safely and for
     /// tests. Serves loopback only unless --listen-any.
     Sandbox(SandboxArgs),
-    /// Print a shell completion script: `tfe-admin completions bash > /etc/bash_completion.d/tfe-admin`.
+    /// Print a shell completion script, generated from this command line definition:
+    /// `tfe-admin completions bash > ~/.local/share/bash-completion/completions/tfe-admin`.
     Completions(CompletionsArgs),
     /// Write the man pages, generated from this command line definition: the main page to
     /// standard output, or every page (`tfe-admin.1`, `tfe-admin-plan.1`, ...) into DIR.
@@ -51,7 +52,8 @@ pub struct CompletionsArgs {
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
-    /// Write one page per command into this directory instead.
+    /// Write every page (the main one and one per command) into this directory instead,
+    /// creating it if needed.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
 }

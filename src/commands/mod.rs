@@ -5,6 +5,7 @@ mod apply;
 mod completions;
 mod connect;
 mod export;
+mod man;
 mod plan;
 mod sandbox;
 mod schema;
@@ -23,9 +24,9 @@ pub fn run(cli: Cli) -> Result<u8, Error> {
         Command::Plan(args) => plan::run(&args),
         Command::Apply(args) => apply::run(&args),
         Command::Export(args) => export::run(&args),
-        Command::Completions(args) => Ok(completions::completions(&args)),
-        Command::Man(args) => completions::man(&args),
         Command::Schema(args) => schema::run(&args),
         Command::Sandbox(args) => sandbox::run(&args),
+        Command::Completions(args) => completions::run(&args),
+        Command::Man(args) => man::run(&args),
     }
 }
