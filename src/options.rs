@@ -35,6 +35,17 @@ pub enum Target {
     Sandbox(PathBuf),
 }
 
+impl Target {
+    /// The target as plans record it: the URL without a trailing `/`, or `sandbox:FILE`.
+    #[must_use]
+    pub fn display(&self) -> String {
+        match self {
+            Target::Url(url) => url.as_str().trim_end_matches('/').to_owned(),
+            Target::Sandbox(file) => format!("sandbox:{}", file.display()),
+        }
+    }
+}
+
 /// Everything needed to connect, but the token (resolved per target).
 #[derive(Debug, Clone)]
 pub struct Connection {
@@ -86,6 +97,19 @@ pub fn connection(
     args: &ConnectionArgs,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Connection, OptionsError> {
+    connection_or(args, env, None)
+}
+
+/// As [`connection`], with an address to use when neither the flag nor the environment gives
+/// one (a saved plan's own address).
+///
+/// # Errors
+/// As [`connection`].
+pub fn connection_or(
+    args: &ConnectionArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    fallback: Option<&str>,
+) -> Result<Connection, OptionsError> {
     if args.rps == 0 {
         return Err(OptionsError::ZeroRps);
     }
@@ -98,6 +122,7 @@ pub fn connection(
                 .filter(|h| !h.is_empty())
                 .map(|h| format!("https://{h}"))
         })
+        .or_else(|| fallback.map(str::to_owned))
         .ok_or(OptionsError::NoAddress)?;
     let target = parse_target(&address)?;
     let skip_verify = env("TFE_SSL_SKIP_VERIFY")

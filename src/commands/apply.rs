@@ -8,7 +8,7 @@ use crate::apply::{self, Outcome};
 use crate::cli::{ApplyArgs, ReportFormat};
 use crate::config::interpolate;
 use crate::error::Error;
-use crate::options::{self, Connection, Target};
+use crate::options::{self, Connection};
 use crate::plan::{FORMAT_VERSION, Plan, SecretValue};
 use crate::render;
 
@@ -163,26 +163,9 @@ fn read_plan(path: &Path) -> Result<Plan, Error> {
 
 /// The connection of a saved plan: its own address unless one is given, which must match.
 fn saved_plan_connection(args: &ApplyArgs, plan: &Plan) -> Result<Connection, Error> {
-    let given = args.connection.address.clone().or_else(|| {
-        options::process_env("TFE_ADDRESS")
-            .filter(|a| !a.is_empty())
-            .or_else(|| {
-                options::process_env("TFE_HOSTNAME")
-                    .filter(|h| !h.is_empty())
-                    .map(|h| format!("https://{h}"))
-            })
-    });
-    let connection_args = crate::cli::ConnectionArgs {
-        address: Some(given.clone().unwrap_or_else(|| plan.address.clone())),
-        ca_cert: args.connection.ca_cert.clone(),
-        rps: args.connection.rps,
-        timeout: args.connection.timeout,
-    };
-    let connection = options::connection(&connection_args, &options::process_env)?;
-    let target = match &connection.target {
-        Target::Url(url) => url.as_str().trim_end_matches('/').to_owned(),
-        Target::Sandbox(file) => format!("sandbox:{}", file.display()),
-    };
+    let connection =
+        options::connection_or(&args.connection, &options::process_env, Some(&plan.address))?;
+    let target = connection.target.display();
     if target != plan.address {
         return Err(Error::AddressMismatch {
             planned: plan.address.clone(),

@@ -30,15 +30,11 @@ impl Connected {
 /// # Errors
 /// No token, a bad CA file, a sandbox that cannot start.
 pub async fn connect(connection: &Connection) -> Result<Connected, Error> {
-    let (address, url, token, sandbox) = match &connection.target {
+    let address = connection.target.display();
+    let (url, token, sandbox) = match &connection.target {
         Target::Url(url) => {
             let token = options::token(url, &options::process_env)?;
-            (
-                url.to_string().trim_end_matches('/').to_owned(),
-                url.clone(),
-                token,
-                None,
-            )
+            (url.clone(), token, None)
         }
         Target::Sandbox(file) => {
             let mut config = SandboxConfig::new(sandbox::random_token());
@@ -51,12 +47,7 @@ pub async fn connect(connection: &Connection) -> Result<Connected, Error> {
                 })
             })?;
             let token = Secret::new(sandbox.admin_token());
-            (
-                format!("sandbox:{}", file.display()),
-                url,
-                token,
-                Some(sandbox),
-            )
+            (url, token, Some(sandbox))
         }
     };
     if connection.skip_verify {
