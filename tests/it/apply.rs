@@ -2,11 +2,9 @@
 //! bodies (only the changed keys), each action, each failure mode, saved plans and their
 //! staleness check, refusal without a terminal, and a property test that apply converges.
 
-mod common;
-
 use std::path::Path;
 
-use common::{
+use crate::common::{
     Control, Fault, Recorded, Run, start_sandbox, tfe_admin, tfe_admin_against as run, workdir,
 };
 use serde_json::{Value, json};
@@ -466,7 +464,7 @@ mod convergence {
                 let live_attrs: serde_json::Map<String, Value> =
                     live.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
                 control.set_state(state(&json!({"general": live_attrs}))).await;
-                let before = common::Api::admin(&sandbox).get("admin/general-settings").await.attributes().clone();
+                let before = crate::common::Api::admin(&sandbox).get("admin/general-settings").await.attributes().clone();
                 let dir = workdir(&yaml_of(&desired));
                 let out = apply(&sandbox, dir.path(), &[], &[]).await;
                 assert_eq!(out.code, Some(0), "{}", out.stderr);

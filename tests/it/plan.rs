@@ -2,11 +2,9 @@
 //! codes, the three output formats (snapshots), token kinds, retries, proxies, timeouts,
 //! release gating, and that no secret reaches stdout, stderr or the saved plan.
 
-mod common;
-
 use std::path::Path;
 
-use common::{Control, Fault, Run, start_sandbox, tfe_admin, workdir};
+use crate::common::{Control, Fault, Run, start_sandbox, tfe_admin, workdir};
 use serde_json::{Value, json};
 use tfe_admin::sandbox::Sandbox;
 

@@ -1,13 +1,8 @@
 //! Helpers shared by the integration tests: an HTTP client, an in-process sandbox with its
 //! control plane on, typed calls to the control plane (`Control`) and to the API (`Api`).
 //! Every helper panics with a clear message when the sandbox misbehaves: a test should fail
-//! at the line that asked, not three calls later. This API is shared between test binaries;
+//! at the line that asked, not three calls later. Every test module uses this API;
 //! extend it, do not change what is here.
-
-#![allow(
-    dead_code,
-    reason = "each test binary compiles this module and uses a different subset of it"
-)]
 
 use std::path::Path;
 

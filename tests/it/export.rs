@@ -2,9 +2,7 @@
 //! its determinism, `--section`, and the property that export then plan shows no changes;
 //! and `validate --format json`.
 
-mod common;
-
-use common::{Control, start_sandbox, tfe_admin, tfe_admin_against as run, workdir};
+use crate::common::{Control, start_sandbox, tfe_admin, tfe_admin_against as run, workdir};
 use serde_json::{Value, json};
 
 /// The variables an exported file references, with the live values of the readable ones.

@@ -1,5 +1,5 @@
 //! Generated artefacts stay equal to the code: the committed JSON Schema and the README's
-//! settings reference. `TFE_ADMIN_BLESS=1 cargo test --test docs` rewrites both.
+//! settings reference. `TFE_ADMIN_BLESS=1 cargo test --test it docs::` rewrites both.
 
 use std::path::Path;
 
@@ -70,7 +70,7 @@ fn readme_settings_reference_matches_the_catalogue() {
     }
     assert!(
         current == expected,
-        "README.md's settings reference is stale: run `TFE_ADMIN_BLESS=1 cargo test --test docs`"
+        "README.md's settings reference is stale: run `TFE_ADMIN_BLESS=1 cargo test --test it docs::`"
     );
 }
 
@@ -96,6 +96,6 @@ fn committed_plan_schema_matches_the_code() {
     }
     assert!(
         path.exists() && read(&path) == expected,
-        "schema/plan.schema.json is stale: run `TFE_ADMIN_BLESS=1 cargo test --test docs`"
+        "schema/plan.schema.json is stale: run `TFE_ADMIN_BLESS=1 cargo test --test it docs::`"
     );
 }

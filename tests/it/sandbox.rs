@@ -3,14 +3,12 @@
 //! gating, tokens, rate limiting, faults, latency, persistence, the control plane) holds. Most
 //! tests run the emulator in-process; a few run the real binary.
 
-mod common;
-
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Api, Control, Fault, Reply, start_sandbox, start_sandbox_with};
+use crate::common::{Api, Control, Fault, Reply, start_sandbox, start_sandbox_with};
 use serde_json::{Value, json};
 use tfe_admin::catalogue::{self, Access, Release, Shape};
 use tfe_admin::sandbox::{self, SandboxConfig};
@@ -420,8 +418,8 @@ async fn malformed_patch_bodies_are_400() {
         assert_eq!(reply.status, 400, "{body}: {}", reply.text);
         assert_eq!(reply.json["errors"][0]["status"], json!("400"));
     }
-    let reply = common::send(
-        &common::http_client(),
+    let reply = crate::common::send(
+        &crate::common::http_client(),
         reqwest::Method::PATCH,
         &format!("{}/api/v2/admin/general-settings", sandbox.url()),
         Some(sandbox.admin_token()),
@@ -988,7 +986,7 @@ async fn tokens_are_checked_like_tfe_does() {
         }
     }
     // Another scheme is no bearer token, even with the right token.
-    let response = common::http_client()
+    let response = crate::common::http_client()
         .get(format!("{}/api/v2/admin/general-settings", sandbox.url()))
         .header("authorization", format!("Basic {}", sandbox.admin_token()))
         .send()
@@ -1092,7 +1090,7 @@ async fn ping_reports_the_release() {
     assert_eq!(reply.header("tfp-api-version"), Some("2.6"));
     assert_eq!(
         reply.header("x-ratelimit-limit"),
-        Some(common::TEST_RATE_LIMIT.to_string().as_str())
+        Some(crate::common::TEST_RATE_LIMIT.to_string().as_str())
     );
     assert_eq!(reply.header("x-tfe-current-version"), Some("2.1.0"));
     assert_eq!(reply.header("x-tfe-version"), Some("2.1.0"));
@@ -1309,12 +1307,12 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
 #[tokio::test]
 async fn the_control_plane_is_off_by_default() {
     let sandbox = start_sandbox_with(SandboxConfig::new("admin-token-control-off")).await;
-    let client = common::http_client();
+    let client = crate::common::http_client();
     for path in ["/_sandbox/tokens", "/_sandbox/state", "/_sandbox/requests"] {
         let url = format!("{}{path}", sandbox.url());
-        let reply = common::send(&client, reqwest::Method::GET, &url, None, None).await;
+        let reply = crate::common::send(&client, reqwest::Method::GET, &url, None, None).await;
         assert_eq!(reply.status, 404, "{path}: {}", reply.text);
-        let reply = common::send(
+        let reply = crate::common::send(
             &client,
             reqwest::Method::GET,
             &url,
