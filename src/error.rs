@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use crate::api::http::BuildError;
 use crate::apply::StaleError;
 use crate::config::Invalid;
+use crate::config::diagnostic::Problem;
+use crate::config::interpolate::ReferenceError;
 use crate::live::LiveError;
 use crate::options::OptionsError;
 use crate::plan::{PlanError, UnknownAction};
@@ -62,12 +64,12 @@ pub enum Error {
     PlanFormat { path: PathBuf, reason: String },
     #[error("the plan was made against {planned}, but this run targets {target}")]
     AddressMismatch { planned: String, target: String },
-    #[error("cannot resolve `{reference}` for `{section}.{attribute}`: {message}")]
+    #[error("cannot resolve `{reference}` for `{section}.{attribute}`: {problem}")]
     PlanSecret {
         section: String,
         attribute: String,
         reference: String,
-        message: String,
+        problem: ReferenceError,
     },
     #[error("{0}")]
     UnknownSection(String),
@@ -82,12 +84,9 @@ impl Error {
     #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Invalid(invalid) if invalid.diagnostics.iter().any(|d| d.message.contains("literal secret")) => Some(
-                "keep secrets out of the file: `password: ${env:TFE_SMTP_PASSWORD}` or `${file:secrets/smtp-password}`"
-                    .to_owned(),
-            ),
-            Error::Invalid(_) => Some("fix the problems listed above; `tfe-admin schema` describes every section and attribute".to_owned()),
-            Error::Live(e) => e.hint().map(str::to_owned),
+            Error::Invalid(invalid) => Some(invalid_hint(invalid)),
+            // A failed staleness re-read: its own cause tells what to do, not a race.
+            Error::Live(e) | Error::Stale(StaleError::Read(e)) => e.hint().map(str::to_owned),
             Error::Sandbox(e) => e.hint().map(str::to_owned),
             Error::Options(OptionsError::NoToken { .. }) => Some(
                 "the token must belong to a site administrator's user account; set it in the \
@@ -103,12 +102,18 @@ impl Error {
                  of a saved plan"
                     .to_owned(),
             ),
-            Error::Stale(_) => Some(
+            Error::Stale(StaleError::Moved { .. }) => Some(
                 "someone changed these settings after the plan was made: plan again and review".to_owned(),
             ),
             Error::NoTerminal => Some("review the plan, then run apply with --auto-approve (or apply a saved plan)".to_owned()),
             Error::Blocked { .. } => Some("rerun with --allow-destroy if that is what you want".to_owned()),
             Error::AddressMismatch { .. } => Some("run the saved plan against the address it was made for, or plan again".to_owned()),
+            Error::PlanSecret {
+                problem: ReferenceError::UnsetVariable { name },
+                ..
+            } => Some(format!(
+                "a saved plan keeps secret references, not values: set {name} as when planning"
+            )),
             Error::PlanSecret { .. } => Some(
                 "a saved plan keeps secret references, not values: set the same environment variables and files as when planning"
                     .to_owned(),
@@ -122,6 +127,44 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         1
     }
+}
+
+/// The remedy for invalid files, from the kinds of their problems: a missing file first (nothing
+/// else can be checked without it), then unset variables, then literal secrets.
+fn invalid_hint(invalid: &Invalid) -> String {
+    let problems = || invalid.diagnostics.iter().map(|d| (&d.problem, &d.file));
+    if let Some((_, file)) = problems().find(|(p, _)| **p == Problem::MissingFile) {
+        return format!(
+            "write {file} (`tfe-admin export -o {file}` takes the live settings as a start), or \
+             name an existing file with -f (without -f, tfe-admin reads ./tfe-admin.yaml)"
+        );
+    }
+    let mut unset: Vec<&str> = problems()
+        .filter_map(|(p, _)| match p {
+            Problem::UnsetVariable { name } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    unset.sort_unstable();
+    unset.dedup();
+    if !unset.is_empty() {
+        let (names, them) = if unset.len() == 1 {
+            (unset[0].to_owned(), "it")
+        } else {
+            (unset.join(", "), "them")
+        };
+        return format!(
+            "set {names} in the environment, or remove the lines that reference {them} (an \
+             attribute the file does not mention is left as it is)"
+        );
+    }
+    if problems().any(|(p, _)| *p == Problem::LiteralSecret) {
+        return "keep secrets out of the file: `password: ${env:TFE_SMTP_PASSWORD}` or \
+                `${file:secrets/smtp-password}`"
+            .to_owned();
+    }
+    "fix the problems listed above; `tfe-admin schema` describes every section and attribute"
+        .to_owned()
 }
 
 /// The whole report of an error, as printed on standard error.

@@ -147,11 +147,11 @@ fn read_plan(path: &Path) -> Result<Plan, Error> {
                     .as_deref()
                     .map_or_else(|| Path::new("."), Path::new);
                 let resolved = interpolate::resolve(reference, dir, &options::process_env)
-                    .map_err(|message| Error::PlanSecret {
+                    .map_err(|problem| Error::PlanSecret {
                         section: section.section.clone(),
                         attribute: value.name.clone(),
                         reference: reference.clone(),
-                        message,
+                        problem,
                     })?;
                 let text = resolved.unwrap_or_else(|| reference.clone());
                 value.secret = Some(SecretValue(serde_json::Value::String(text)));

@@ -105,6 +105,21 @@ impl fmt::Display for SettingPath {
     }
 }
 
+/// What kind of problem a diagnostic is, where the remedy depends on it: the hint after the
+/// list is chosen from these, never from the words of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Problem {
+    /// A `-f` file (or the default `tfe-admin.yaml`) does not exist.
+    MissingFile,
+    /// `${env:NAME}` names a variable that is not set.
+    UnsetVariable { name: String },
+    /// A literal value in a sensitive attribute.
+    LiteralSecret,
+    /// Anything else: the message says it all.
+    #[default]
+    Other,
+}
+
 /// One problem, with everything needed to render it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -114,6 +129,7 @@ pub struct Diagnostic {
     pub pos: Option<Pos>,
     pub path: SettingPath,
     pub message: String,
+    pub problem: Problem,
 }
 
 impl Diagnostic {
@@ -125,7 +141,14 @@ impl Diagnostic {
             pos: Some(pos.clone()),
             path,
             message: message.into(),
+            problem: Problem::Other,
         }
+    }
+
+    /// The same diagnostic, of this kind.
+    #[must_use]
+    pub fn of_kind(self, problem: Problem) -> Self {
+        Diagnostic { problem, ..self }
     }
 
     #[must_use]
@@ -145,6 +168,7 @@ impl Diagnostic {
             pos: None,
             path: SettingPath::root(),
             message: message.into(),
+            problem: Problem::Other,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use super::diagnostic::{Diagnostic, SettingPath};
+use super::diagnostic::{Diagnostic, Problem, SettingPath};
 use super::yaml::{MAX_FILE_BYTES, Node, NodeValue};
 
 /// Where `${env:...}` values come from (the process environment, or a test's map).
@@ -44,7 +44,17 @@ fn walk(
                     text.template = Some(template);
                 }
                 Ok(None) => {}
-                Err(message) => problems.push(Diagnostic::error(&node.pos, path.clone(), message)),
+                Err(e) => {
+                    let problem = match &e {
+                        ReferenceError::UnsetVariable { name } => {
+                            Problem::UnsetVariable { name: name.clone() }
+                        }
+                        ReferenceError::Other(_) => Problem::Other,
+                    };
+                    problems.push(
+                        Diagnostic::error(&node.pos, path.clone(), e.to_string()).of_kind(problem),
+                    );
+                }
             }
         }
         NodeValue::Seq(items) => {
@@ -61,12 +71,33 @@ fn walk(
     }
 }
 
+/// Why a reference cannot be resolved. Messages name the reference, never a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    /// `${env:NAME}` and `NAME` is not set: the one with a remedy of its own.
+    #[error("environment variable {name} is not set (referenced as `${{env:{name}}}`)")]
+    UnsetVariable { name: String },
+    /// Any other bad reference, described.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<String> for ReferenceError {
+    fn from(message: String) -> Self {
+        ReferenceError::Other(message)
+    }
+}
+
 /// The text with its references resolved; `Ok(None)` when it has none (`$${` escapes alone
 /// still produce a new value).
 ///
 /// # Errors
-/// A message naming the bad reference (never a resolved value).
-pub fn resolve(text: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<Option<String>, String> {
+/// The bad reference, named (never a resolved value).
+pub fn resolve(
+    text: &str,
+    base_dir: &Path,
+    env: EnvLookup<'_>,
+) -> Result<Option<String>, ReferenceError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut changed = false;
@@ -80,10 +111,10 @@ pub fn resolve(text: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<Option
         } else if let Some(after) = tail.strip_prefix("${") {
             let Some(end) = after.find('}') else {
                 // The text may be a secret: describe it, never quote it.
-                return Err(
+                return Err(ReferenceError::Other(
                     "unterminated reference: a `${` without its closing `}` (write `$${` for a literal `${`)"
                         .to_owned(),
-                );
+                ));
             };
             let reference = &after[..end];
             out.push_str(&lookup(reference, base_dir, env)?);
@@ -98,32 +129,34 @@ pub fn resolve(text: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<Option
     Ok(changed.then_some(out))
 }
 
-fn lookup(reference: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<String, String> {
+fn lookup(reference: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<String, ReferenceError> {
     if let Some(name) = reference.strip_prefix("env:") {
         let valid = !name.is_empty()
             && !name.starts_with(|c: char| c.is_ascii_digit())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
-            return Err(
+            return Err(ReferenceError::Other(
                 "invalid `${env:...}` reference: an environment variable name is letters, digits \
                  and `_`, not starting with a digit"
                     .to_owned(),
-            );
+            ));
         }
-        return env(name).ok_or_else(|| {
-            format!("environment variable {name} is not set (referenced as `${{env:{name}}}`)")
+        return env(name).ok_or_else(|| ReferenceError::UnsetVariable {
+            name: name.to_owned(),
         });
     }
     if let Some(relative) = reference.strip_prefix("file:") {
         if relative.is_empty() {
-            return Err("`${file:}` needs a path, relative to this YAML file".to_owned());
+            return Err(ReferenceError::Other(
+                "`${file:}` needs a path, relative to this YAML file".to_owned(),
+            ));
         }
-        return read_secret_file(relative, base_dir);
+        return Ok(read_secret_file(relative, base_dir)?);
     }
-    Err(
+    Err(ReferenceError::Other(
         "unknown kind of reference: use `${env:NAME}` or `${file:path}` (write `$${` for a literal `${`)"
             .to_owned(),
-    )
+    ))
 }
 
 fn read_secret_file(relative: &str, base_dir: &Path) -> Result<String, String> {
@@ -161,7 +194,7 @@ mod tests {
     }
 
     fn run(text: &str) -> Result<Option<String>, String> {
-        resolve(text, Path::new("."), &env)
+        resolve(text, Path::new("."), &env).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -220,6 +253,8 @@ mod tests {
             Ok(Some("line1\nline2\n".to_owned()))
         );
         let missing = resolve("${file:nope.pem}", dir.path(), &env);
-        assert!(matches!(missing, Err(m) if m.starts_with("cannot read file")));
+        assert!(
+            matches!(missing, Err(ReferenceError::Other(m)) if m.starts_with("cannot read file"))
+        );
     }
 }

@@ -12,7 +12,7 @@ pub mod yaml;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use diagnostic::{Diagnostic, SettingPath};
+use diagnostic::{Diagnostic, Problem, SettingPath};
 use interpolate::EnvLookup;
 use yaml::{MAX_FILE_BYTES, Node, NodeValue, Pos};
 
@@ -138,7 +138,12 @@ fn sort_by_position(diagnostics: &mut [Diagnostic], files: &[String]) {
 fn read_root(path: &Path, name: &Arc<str>, diagnostics: &mut Vec<Diagnostic>) -> Option<Node> {
     match read_bounded(path) {
         Ok(bytes) => parse_root(name, bytes, diagnostics),
-        Err(message) => {
+        Err(Unreadable::Missing) => {
+            diagnostics
+                .push(Diagnostic::file_error(name, "no such file").of_kind(Problem::MissingFile));
+            None
+        }
+        Err(Unreadable::Other(message)) => {
             diagnostics.push(Diagnostic::file_error(name, message));
             None
         }
@@ -201,18 +206,36 @@ fn parse_root(name: &Arc<str>, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>
     }
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot read the file: {e}"))?;
-    if metadata.is_dir() {
-        return Err("is a directory, not a YAML file".to_owned());
+/// Why a file could not be read: a missing one has a remedy of its own (the hint).
+enum Unreadable {
+    Missing,
+    Other(String),
+}
+
+impl From<std::io::Error> for Unreadable {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Unreadable::Missing
+        } else {
+            Unreadable::Other(format!("cannot read the file: {e}"))
+        }
     }
-    if metadata.len() > MAX_FILE_BYTES as u64 {
-        return Err(format!(
-            "the file is {} bytes; a desired-state file may have at most {MAX_FILE_BYTES} (1 MiB)",
-            metadata.len()
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
+    let metadata = std::fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(Unreadable::Other(
+            "is a directory, not a YAML file".to_owned(),
         ));
     }
-    std::fs::read(path).map_err(|e| format!("cannot read the file: {e}"))
+    if metadata.len() > MAX_FILE_BYTES as u64 {
+        return Err(Unreadable::Other(format!(
+            "the file is {} bytes; a desired-state file may have at most {MAX_FILE_BYTES} (1 MiB)",
+            metadata.len()
+        )));
+    }
+    Ok(std::fs::read(path)?)
 }
 
 /// Line and column (1-based, in characters) of a byte offset.

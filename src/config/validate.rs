@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use super::diagnostic::{Diagnostic, SettingPath, Step};
+use super::diagnostic::{Diagnostic, Problem, SettingPath, Step};
 use super::schema::desired_state_schema;
 use super::yaml::{Key, Node, NodeValue, Pos};
 use crate::catalogue::{
@@ -187,11 +187,15 @@ impl Validator {
                 && !text.value.is_empty()
                 && !self.allow_literal_secrets
             {
-                self.error(
-                    &node.pos,
-                    path,
-                    "literal secret: reference it as `${env:NAME}` or `${file:path}` (or pass \
-                     --allow-literal-secrets)",
+                self.reported.push(path.clone());
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        &node.pos,
+                        path,
+                        "literal secret: reference it as `${env:NAME}` or `${file:path}` (or \
+                         pass --allow-literal-secrets)",
+                    )
+                    .of_kind(Problem::LiteralSecret),
                 );
                 return;
             }

@@ -12,6 +12,7 @@ mod completions;
 mod docs;
 mod examples;
 mod export;
+mod hints;
 mod plan;
 mod quickstart;
 mod sandbox;
