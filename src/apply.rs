@@ -158,7 +158,8 @@ pub async fn check_fresh<A: Api>(api: &A, plan: &Plan) -> Result<(), StaleError>
                     continue;
                 };
                 let now = live_section.doc.attribute(&expected.name);
-                if !now.is_some_and(|now| equivalent(spec.kind, spec.nullable, now, value)) {
+                if !now.is_some_and(|now| equivalent(spec.kind, spec.blank_is_unset(), now, value))
+                {
                     moved.push(format!(
                         "{}.{} was {} and is now {}",
                         section.section,
@@ -421,7 +422,7 @@ async fn verify<A: Api>(
             .or(planned.value.as_ref());
         let Some(sent) = sent else { continue };
         let live = doc.attribute(&planned.name);
-        if !live.is_some_and(|l| equivalent(attr.kind, attr.nullable, sent, l)) {
+        if !live.is_some_and(|l| equivalent(attr.kind, attr.blank_is_unset(), sent, l)) {
             mismatches.push(Mismatch {
                 attribute: planned.name.clone(),
                 live: if planned.sensitive {

@@ -1,6 +1,6 @@
 //! The semantic diff of the desired and the live state: which managed attributes differ,
 //! compared as the API means them (`120m` equals `2h`, PEM modulo whitespace, HTML entities
-//! decoded, JSON text as JSON, null and "" alike for nullable ids), which write-only secrets
+//! decoded, JSON text as JSON, null and "" alike where both mean unset), which write-only secrets
 //! and triggers ride along, which outcome actions are due, what the release lacks, and which
 //! completeness rules the combined state would break. Pure: no I/O, nothing printed.
 
@@ -136,7 +136,7 @@ fn section_diff<'a>(
             Access::ReadWrite => {
                 let before = live_value(&live.doc, attr.spec);
                 let same = before.is_some_and(|b| {
-                    equivalent(attr.spec.kind, attr.spec.nullable, &attr.value, b)
+                    equivalent(attr.spec.kind, attr.spec.blank_is_unset(), &attr.value, b)
                 });
                 if !same {
                     out.changes.push(Change {
@@ -192,13 +192,15 @@ fn live_value<'l>(doc: &'l LiveDoc, spec: &AttrSpec) -> Option<&'l Value> {
         .or_else(|| spec.alias_of.and_then(|target| doc.attribute(target)))
 }
 
-/// Whether a desired and a live value mean the same to the API.
+/// Whether a desired and a live value mean the same to the API. `blank_is_unset` (from
+/// [`AttrSpec::blank_is_unset`]) makes `null` and `""` equal: an optional text that one
+/// installation answers as `null` and another as `""` must not show as a change on every run.
 #[must_use]
-pub fn equivalent(kind: Kind, nullable: bool, desired: &Value, live: &Value) -> bool {
+pub fn equivalent(kind: Kind, blank_is_unset: bool, desired: &Value, live: &Value) -> bool {
     if desired == live {
         return true;
     }
-    if nullable && is_blank(desired) && is_blank(live) {
+    if blank_is_unset && is_blank(desired) && is_blank(live) {
         return true;
     }
     match (kind, desired, live) {

@@ -361,6 +361,56 @@ impl AttrSpec {
         self
     }
 
+    /// What GET shows for the attribute while nothing was ever stored: the documented
+    /// default, else the empty value of its kind. `null` where null is meaningful and for
+    /// numbers (no number is a safe guess); `false`, `""`, `[]` or `{}` otherwise: seed 001's
+    /// samples show `""` for texts nobody set (customization) and never a null string except
+    /// a certificate that is gone (`old-idp-cert`).
+    #[must_use]
+    pub fn unset_value(&self) -> Value {
+        if let Some(default) = self.default {
+            return default.to_json();
+        }
+        if self.nullable {
+            return Value::Null;
+        }
+        match self.kind {
+            Kind::Bool => Value::Bool(false),
+            Kind::Integer => Value::Null,
+            Kind::List => Value::Array(Vec::new()),
+            Kind::Object => Value::Object(serde_json::Map::new()),
+            Kind::Text
+            | Kind::Html
+            | Kind::Pem
+            | Kind::Email
+            | Kind::JsonText
+            | Kind::Duration
+            | Kind::Url { .. }
+            | Kind::Enum(_) => Value::String(String::new()),
+        }
+    }
+
+    /// Whether the API takes `null` for the attribute in a write, meaning "back to unset"
+    /// (its [`unset_value`](Self::unset_value)). Clients send it: go-tfe sends
+    /// `"plan-timeout": null` for every option left unset, and a read-modify-write client
+    /// sends back the `null` GET showed (an unset `port`). The documentation is silent on
+    /// what TFE does with it; the assumption is that null clears any number or text, and
+    /// that a boolean or a list has no unset state to go back to (no sample shows one null).
+    #[must_use]
+    pub fn accepts_null(&self) -> bool {
+        self.nullable || !matches!(self.kind, Kind::Bool | Kind::List | Kind::Object)
+    }
+
+    /// Whether `null` and `""` both mean "not set" for the attribute, so that the diff never
+    /// shows a change between them: the nullable attributes, and the optional texts, whose
+    /// unset value is `""` while an installation may well answer `null` for them (go-tfe v2
+    /// models every one as a pointer). Not an attribute with a non-empty default: a `null`
+    /// `attr-username` is `"Username"`, not `""`.
+    #[must_use]
+    pub fn blank_is_unset(&self) -> bool {
+        self.nullable || matches!(self.unset_value(), Value::String(s) if s.is_empty())
+    }
+
     /// Whether the attribute is sent to the API in a section write.
     #[must_use]
     pub fn is_sent(&self) -> bool {
@@ -566,6 +616,38 @@ mod tests {
             Some("plan-timeout")
         );
         assert_eq!(suggest("zzzz", names.iter().copied()), None);
+    }
+
+    #[test]
+    fn unset_values_and_what_null_means() {
+        use serde_json::json;
+        // (attribute, unset value, null accepted in a write, null and "" alike)
+        let rows = [
+            ("smtp", "host", json!(""), true, true),
+            ("smtp", "port", Value::Null, true, false),
+            ("smtp", "enabled", json!(false), false, false),
+            ("smtp", "auth", json!("none"), true, false),
+            ("general", "plan-timeout", json!("2h"), true, false),
+            (
+                "general",
+                "agent-polling-retry-after",
+                Value::Null,
+                true,
+                false,
+            ),
+            ("saml", "idp-cert", json!(""), true, true),
+            ("saml", "attr-username", json!("Username"), true, false),
+            ("saml", "certificate", json!(""), true, true),
+            ("scim", "site-admin-group-scim-id", Value::Null, true, true),
+            ("customization", "avatar-sources", json!([]), false, false),
+            ("twilio", "account-sid", json!(""), true, true),
+        ];
+        for (section, name, unset, null_ok, blank) in rows {
+            let attr = section_attr(section, name);
+            assert_eq!(attr.unset_value(), unset, "{section}.{name}");
+            assert_eq!(attr.accepts_null(), null_ok, "{section}.{name}");
+            assert_eq!(attr.blank_is_unset(), blank, "{section}.{name}");
+        }
     }
 
     fn section_attr(section: &str, attr: &str) -> &'static AttrSpec {

@@ -1,8 +1,9 @@
 //! Singleton settings documents, driven by the catalogue: what GET returns (stored value,
 //! else documented default, else an empty value; derived read-only values; never write-only,
 //! trigger or outcome attributes; only what the emulated release has), and what PATCH does
-//! (check each attribute sent, merge only those, ignore unknown and read-only ones, then let
-//! the section's own completeness rules judge the merged state). Pure: no locking, no I/O.
+//! (check each attribute sent, merge only those, a `null` setting one back to unset, ignore
+//! unknown and read-only ones, then let the section's own completeness rules judge the merged
+//! state). Pure: no locking, no I/O.
 
 use std::collections::HashMap;
 
@@ -77,10 +78,7 @@ fn stored_or_default(db: &Db, spec: &SectionSpec, attr: &AttrSpec) -> Value {
     if let Some(value) = db.stored(spec.key, attr.name) {
         return value.clone();
     }
-    match attr.default {
-        Some(default) => default.to_json(),
-        None => values::empty(attr),
-    }
+    attr.unset_value()
 }
 
 /// Whether GET returns the attribute.
@@ -183,7 +181,13 @@ pub(crate) fn patch(
             Err(why) => problems.push(Problem::new(name, format!("{name} {why}"))),
         }
     }
-    if spec.destructive_disable && sent.get("enabled") == Some(&Value::Bool(false)) {
+    // Only a PATCH that would disable is refused: a disabled section's own document, sent
+    // back unchanged by a read-modify-write client, changes nothing (assumption: the docs say
+    // "PATCH enabled: false is a 422" without saying whether that holds while disabled).
+    let enabled_now = spec
+        .attribute("enabled")
+        .is_some_and(|a| effective(db, ctx, spec, a) == Value::Bool(true));
+    if spec.destructive_disable && enabled_now && sent.get("enabled") == Some(&Value::Bool(false)) {
         problems.push(Problem::new(
             "enabled",
             format!(
@@ -201,6 +205,12 @@ pub(crate) fn patch(
     accepted.sort_by_key(|(attr, _)| attr.alias_of.is_none());
     for (attr, value) in &accepted {
         match attr.access {
+            // Null sets an attribute back to unset (where `values::check` let it through):
+            // GET then shows its default or empty value, as if it had never been written.
+            // A nullable attribute keeps the null, which is its unset value anyway.
+            Access::ReadWrite if value.is_null() && !attr.nullable => {
+                draft.unstore(spec.key, attr.alias_of.unwrap_or(attr.name));
+            }
             Access::ReadWrite => {
                 draft.store(
                     spec.key,

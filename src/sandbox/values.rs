@@ -1,7 +1,7 @@
 //! How the emulated API judges one attribute value, from the catalogue's row alone: JSON type
-//! for the kind, `null` only where nullable, enum values, min/max, Go durations, URL schemes,
-//! list shapes. Also the value an attribute has when nothing was ever stored. Pure functions;
-//! the messages never quote the value (it may be a secret).
+//! for the kind, `null` only where the catalogue accepts it, enum values, min/max, Go
+//! durations, URL schemes, list shapes. Pure functions; the messages never quote the value
+//! (it may be a secret).
 //!
 //! Deliberately *not* checked, because the API documentation's own samples would fail: PEM
 //! shape (`"idp-cert": "SAMPLE-CERTIFICATE"`), e-mail syntax, and JSON-in-a-string
@@ -16,7 +16,8 @@ use crate::catalogue::{AttrSpec, Kind, SectionSpec};
 /// Why a value is refused: the text that follows the attribute's name in a 422 detail.
 pub(crate) fn check(section: &SectionSpec, attr: &AttrSpec, value: &Value) -> Result<(), String> {
     if value.is_null() {
-        return if attr.nullable {
+        // Null sets the attribute back to unset where the catalogue says the API takes it.
+        return if attr.accepts_null() {
             Ok(())
         } else {
             Err("must not be null".to_owned())
@@ -123,29 +124,6 @@ fn has_scheme(text: &str, schemes: &[&str]) -> bool {
     })
 }
 
-/// The value of an attribute that was never stored and has no documented default: `null`
-/// where null is meaningful and for integers (no number is a safe guess), `false`, `""`, `[]`
-/// or `{}` otherwise.
-pub(crate) fn empty(attr: &AttrSpec) -> Value {
-    if attr.nullable {
-        return Value::Null;
-    }
-    match attr.kind {
-        Kind::Bool => Value::Bool(false),
-        Kind::Integer => Value::Null,
-        Kind::List => Value::Array(Vec::new()),
-        Kind::Object => Value::Object(Map::new()),
-        Kind::Text
-        | Kind::Html
-        | Kind::Pem
-        | Kind::Email
-        | Kind::JsonText
-        | Kind::Duration
-        | Kind::Url { .. }
-        | Kind::Enum(_) => Value::String(String::new()),
-    }
-}
-
 /// Whether a value counts as "not given": `null`, or a blank string.
 pub(crate) fn is_blank(value: &Value) -> bool {
     match value {
@@ -224,6 +202,9 @@ mod tests {
         );
         assert!(verdict("smtp", "auth", &json!("cram-md5")).is_err());
         assert!(verdict("smtp", "enabled", &Value::Null).is_err());
+        assert!(verdict("smtp", "port", &Value::Null).is_ok());
+        assert!(verdict("smtp", "host", &Value::Null).is_ok());
+        assert!(verdict("customization", "avatar-sources", &Value::Null).is_err());
         assert!(verdict("scim", "site-admin-group-scim-id", &Value::Null).is_ok());
         assert!(
             verdict(

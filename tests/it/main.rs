@@ -8,6 +8,7 @@ mod common;
 mod apply;
 mod bad_input;
 mod ci_recipes;
+mod clients;
 mod completions;
 mod docs;
 mod examples;

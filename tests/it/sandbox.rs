@@ -449,10 +449,12 @@ const INVALID_PATCHES: &[(&str, &str, &str)] = &[
         r#"{"default-remote-state-access": "yes"}"#,
         "default-remote-state-access",
     ),
+    // Null only where it can mean "unset": never for a boolean or a list.
+    ("smtp-settings", r#"{"enabled": null}"#, "enabled"),
     (
-        "general-settings",
-        r#"{"plan-timeout": null}"#,
-        "plan-timeout",
+        "customization-settings",
+        r#"{"avatar-sources": null}"#,
+        "avatar-sources",
     ),
     // min/max, enums, Go durations, URL schemes, list entries.
     (
@@ -533,7 +535,6 @@ const INVALID_PATCHES: &[(&str, &str, &str)] = &[
     ),
     // SCIM needs SAML enabled and a provider type; it is disabled only by DELETE.
     ("scim-settings", r#"{"enabled": true}"#, "enabled enabled"),
-    ("scim-settings", r#"{"enabled": false}"#, "enabled"),
     // No test mail from a disabled SMTP.
     (
         "smtp-settings",
@@ -579,23 +580,41 @@ async fn invalid_patches_are_422_at_their_attribute_and_store_nothing() {
             "{endpoint} {attributes} stored something"
         );
     }
+    assert!(
+        control.outbox().await["mails"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn enabled_scim_is_disabled_only_by_delete() {
+    let sandbox = start_sandbox().await;
+    let api = Api::admin(&sandbox);
+    let control = Control::new(&sandbox);
+    control
+        .set_state(json!({"settings": {
+            "saml": {"enabled": true, "idp-cert": "CERT", "sso-endpoint-url": "https://idp/sso",
+                "slo-endpoint-url": "https://idp/slo", "provider-type": "okta"},
+            "scim": {"enabled": true}}}))
+        .await;
+    let before = snapshot(&control).await;
     let scim = api
         .patch(
             "admin/scim-settings",
             &json!({"data": {"attributes": {"enabled": false}}}),
         )
         .await;
+    assert_eq!(scim.status, 422, "{}", scim.text);
+    assert_eq!(scim.pointers(), ["/data/attributes/enabled"]);
+    assert_eq!(snapshot(&control).await, before);
     assert!(
         scim.json["errors"][0]["detail"]
             .as_str()
             .is_some_and(|d| d.contains("DELETE")),
         "{}",
         scim.text
-    );
-    assert!(
-        control.outbox().await["mails"]
-            .as_array()
-            .is_some_and(Vec::is_empty)
     );
     sandbox.shutdown().await;
 }
