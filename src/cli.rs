@@ -27,7 +27,7 @@ pub enum Command {
     /// moved since it was made.
     Apply(ApplyArgs),
     /// Read the live settings and write them as a desired-state YAML file that validates and
-    /// plans to no changes (GET only). Secrets become `${env:...}` references.
+    /// plans to no changes (GET only). Secrets become commented-out `${env:...}` lines.
     Export(ExportArgs),
     /// Print the JSON Schema of the desired-state file (the bytes of
     /// schema/tfe-admin.schema.json).

@@ -1,8 +1,9 @@
 //! The live state as a desired-state file: every writable attribute with its live value, in
 //! catalogue order, so that the file validates and plans to no changes against the same
-//! installation. Read-only attributes and deprecated aliases are left out; secrets become
-//! `${env:TFE_ADMIN_<SECTION>_<ATTRIBUTE>}` references (write-only ones with a note that the
-//! value cannot be read back); `${` in a value is escaped. Deterministic: the same state gives
+//! installation, with no variable set. Read-only attributes and deprecated aliases are left
+//! out; secrets (write-only or readable) become commented-out
+//! `${env:TFE_ADMIN_<SECTION>_<ATTRIBUTE>}` lines with a one-line note, never values and
+//! never active references; `${` in a value is escaped. Deterministic: the same state gives
 //! the same bytes. Pure text rendering, no I/O.
 
 use std::fmt::Write as _;
@@ -39,23 +40,15 @@ pub fn render(live: &LiveState, source: &Source<'_>) -> String {
          # Put the schema beside this file for editor support: tfe-admin schema -o tfe-admin.schema.json",
         source.address
     );
-    let secrets: Vec<String> = live
-        .sections
-        .iter()
-        .filter(|s| matches!(s.doc, LiveDoc::Document(_)))
-        .flat_map(|s| {
-            s.spec
-                .attributes
-                .iter()
-                .filter(|a| exported(a) && referenced(a, s.doc.attribute(a.name)))
-                .map(|a| secret_variable(s.spec, a))
-        })
-        .collect();
-    if !secrets.is_empty() {
-        let _ = writeln!(
-            out,
-            "# Secrets are not written here; set these variables when you validate, plan or apply:\n#   {}",
-            secrets.join("\n#   ")
+    let has_secrets = live.sections.iter().any(|s| {
+        matches!(s.doc, LiveDoc::Document(_))
+            && s.spec.attributes.iter().any(|a| exported(a) && a.sensitive)
+    });
+    if has_secrets {
+        out.push_str(
+            "# Secrets are not in this file: each is a commented-out `${env:...}` line, so the file\n\
+             # plans to no changes with no variable set. Uncomment a line (and set its variable)\n\
+             # to manage that secret.\n",
         );
     }
     for section in &live.sections {
@@ -70,29 +63,22 @@ pub fn render(live: &LiveState, source: &Source<'_>) -> String {
                 let _ = writeln!(out, "# {}: not available in this release", spec.key);
             }
             LiveDoc::Document(attributes) => {
-                let _ = writeln!(out, "{}:", spec.key);
+                let _ = write!(out, "{}:", spec.key);
+                let after_key = out.len();
+                out.push('\n');
                 let mut wrote = false;
                 for attr in spec.attributes.iter().filter(|a| exported(a)) {
                     wrote |= attribute(&mut out, spec, attr, attributes.get(attr.name));
                 }
                 if !wrote {
                     // An empty mapping, not null: null would mean "no policy" or be refused.
-                    out.truncate(out.len() - 1);
-                    out.push_str(" {}\n");
+                    // Right after the key: comment lines may follow it.
+                    out.insert_str(after_key, " {}");
                 }
             }
         }
     }
     out
-}
-
-/// Whether an exported attribute is written as a reference: a write-only secret (its value
-/// is unknown), or a readable one that is set (an unset one is written as `""`, so that no
-/// variable is needed for a secret that is not used).
-fn referenced(attr: &AttrSpec, value: Option<&Value>) -> bool {
-    attr.sensitive
-        && (attr.access == Access::WriteOnly
-            || value.is_some_and(|v| !v.is_null() && v.as_str() != Some("")))
 }
 
 /// Whether an attribute belongs in an exported file.
@@ -107,22 +93,24 @@ fn attribute(
     attr: &AttrSpec,
     value: Option<&Value>,
 ) -> bool {
-    if referenced(attr, value) {
-        if attr.access == Access::WriteOnly {
-            let _ = writeln!(
-                out,
-                "  # {} is write-only: the API never returns it, so it cannot be read back. It is\n  \
-                 # sent only with a change to this section (or --push-secrets).",
-                attr.name
-            );
-        }
+    if attr.sensitive {
+        // Never the value, and never an active reference: a reference would make every plan
+        // of this file need the variable, and a placeholder value in it would overwrite the
+        // real secret. The line is there to uncomment when the file should manage it.
+        let why = if attr.access == Access::WriteOnly {
+            "write-only secret, never read back"
+        } else if value.is_some_and(|v| !v.is_null() && v.as_str() != Some("")) {
+            "secret, set on the server"
+        } else {
+            "secret, not set on the server"
+        };
         let _ = writeln!(
             out,
-            "  {}: ${{env:{}}}",
+            "  # {why}: uncomment the next line to manage it\n  # {}: ${{env:{}}}",
             attr.name,
             secret_variable(section, attr)
         );
-        return true;
+        return false;
     }
     let Some(value) = value else {
         let _ = writeln!(out, "  # {}: not returned by the server", attr.name);
@@ -286,6 +274,30 @@ mod tests {
                 };
             assert_eq!(parsed.get("key").map(String::as_str), Some(text), "{yaml}");
         }
+    }
+
+    #[test]
+    fn a_section_with_nothing_to_write_is_an_empty_mapping_before_its_comments() {
+        let Some(spec) = crate::catalogue::section("cost-estimation") else {
+            panic!()
+        };
+        // A server that returns no attribute at all: every line is a comment.
+        let live = LiveState {
+            release: None,
+            sections: vec![crate::live::LiveSection {
+                spec,
+                doc: LiveDoc::Document(serde_json::Map::new()),
+            }],
+        };
+        let text = render(&live, &Source { address: "x" });
+        assert!(text.contains("\ncost-estimation: {}\n  # "), "{text}");
+        let parsed: std::collections::BTreeMap<String, serde_json::Value> =
+            match serde_saphyr::from_str(&text) {
+                Ok(p) => p,
+                Err(e) => panic!("{text}: {e}"),
+            };
+        assert_eq!(parsed.get("cost-estimation"), Some(&serde_json::json!({})));
+        assert!(!text.contains("\n  aws-secret-key:"), "{text}");
     }
 
     #[test]
