@@ -58,7 +58,7 @@ pub enum Error {
     PlanFile {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: crate::bounded::ReadError,
     },
     #[error("{} is not a saved plan of this tool ({reason})", path.display())]
     PlanFormat { path: PathBuf, reason: String },

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod bounded;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;

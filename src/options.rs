@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::bounded::{self, ReadError};
 use crate::cli::ConnectionArgs;
 use crate::secret::Secret;
 
@@ -77,7 +78,7 @@ pub enum OptionsError {
     Credentials {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: ReadError,
     },
     #[error("the Terraform credentials file {} is not valid JSON", path.display())]
     CredentialsJson {
@@ -208,9 +209,9 @@ pub fn token(
 }
 
 fn credentials_file_token(path: &Path, keys: &[String]) -> Result<Option<Secret>, OptionsError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+    let bytes = match bounded::read_file(path, bounded::CREDENTIALS) {
+        Ok(bytes) => bytes,
+        Err(ReadError::Open(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
             return Err(OptionsError::Credentials {
                 path: path.to_owned(),
@@ -219,7 +220,7 @@ fn credentials_file_token(path: &Path, keys: &[String]) -> Result<Option<Secret>
         }
     };
     let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|source| OptionsError::CredentialsJson {
+        serde_json::from_slice(&bytes).map_err(|source| OptionsError::CredentialsJson {
             path: path.to_owned(),
             source,
         })?;

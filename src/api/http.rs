@@ -13,6 +13,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde_json::Value;
 
 use super::{Api, ApiError, Body, Method, Response};
+use crate::bounded::{self, ReadError};
 use crate::secret::Secret;
 
 /// How to reach the API.
@@ -40,14 +41,19 @@ pub enum BuildError {
     CaCertRead {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: ReadError,
     },
-    #[error("{} holds no usable PEM certificate", path.display())]
+    #[error("the CA certificate file {} is not a PEM bundle", path.display())]
     CaCertParse {
         path: PathBuf,
         #[source]
         source: reqwest::Error,
     },
+    #[error(
+        "the CA certificate file {} holds no certificate (no `-----BEGIN CERTIFICATE-----` block)",
+        path.display()
+    )]
+    CaCertEmpty { path: PathBuf },
     #[error("the API token cannot be sent in an HTTP header (it has control characters)")]
     TokenHeader,
     #[error("cannot set up the HTTP client")]
@@ -85,9 +91,11 @@ impl HttpApi {
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = &config.ca_cert {
-            let pem = std::fs::read(path).map_err(|source| BuildError::CaCertRead {
-                path: path.clone(),
-                source,
+            let pem = bounded::read_file(path, bounded::CA_BUNDLE).map_err(|source| {
+                BuildError::CaCertRead {
+                    path: path.clone(),
+                    source,
+                }
             })?;
             let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
                 BuildError::CaCertParse {
@@ -95,6 +103,11 @@ impl HttpApi {
                     source,
                 }
             })?;
+            // A file with no certificate in it (`/etc/passwd`) parses as an empty bundle:
+            // trusting nothing extra is not what was asked for.
+            if certificates.is_empty() {
+                return Err(BuildError::CaCertEmpty { path: path.clone() });
+            }
             for certificate in certificates {
                 builder = builder.add_root_certificate(certificate);
             }
@@ -156,10 +169,7 @@ impl HttpApi {
         let tfe_version = header("x-tfe-version");
         let tfe_current_version = header("x-tfe-current-version");
         let content_type = header("content-type").unwrap_or_default();
-        let bytes = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => return Err(Retry::transport(e, method)),
-        };
+        let bytes = read_body(response, method).await?;
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             Body::Empty
         } else {
@@ -246,6 +256,14 @@ impl Api for HttpApi {
                 source,
             }),
             Err(Retry {
+                kind: RetryKind::TooLarge,
+                ..
+            }) => Err(ApiError::BodyTooLarge {
+                method,
+                path: path.to_owned(),
+                limit: bounded::RESPONSE_BODY,
+            }),
+            Err(Retry {
                 kind: RetryKind::BadPath,
                 ..
             }) => Ok(Response {
@@ -254,6 +272,21 @@ impl Api for HttpApi {
                 tfe_version: None,
                 tfe_current_version: None,
             }),
+        }
+    }
+}
+
+/// The body, streamed and cut at [`bounded::RESPONSE_BODY`]: a server (or a proxy) may send
+/// a gigabyte, and only the bytes actually received are counted.
+async fn read_body(mut response: reqwest::Response, method: Method) -> Result<Vec<u8>, Retry> {
+    let too_large = || Retry::final_error(RetryKind::TooLarge);
+    let mut body = bounded::Collector::new(bounded::RESPONSE_BODY, response.content_length())
+        .map_err(|_| too_large())?;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => body.push(&chunk).map_err(|_| too_large())?,
+            Ok(None) => return Ok(body.finish()),
+            Err(e) => return Err(Retry::transport(e, method)),
         }
     }
 }
@@ -271,6 +304,8 @@ enum RetryKind {
     Transport(reqwest::Error),
     /// A path that does not join onto the base URL (never from the catalogue's paths).
     BadPath,
+    /// A body beyond [`bounded::RESPONSE_BODY`]: not retried, the next would be as large.
+    TooLarge,
 }
 
 impl Retry {

@@ -115,6 +115,15 @@ pub enum ApiError {
         path: String,
         timeout: Duration,
     },
+    #[error(
+        "{method} {path}: the response body is larger than {limit}, the most this tool reads \
+         (a proxy or a misbehaving server?)"
+    )]
+    BodyTooLarge {
+        method: Method,
+        path: String,
+        limit: crate::bounded::Limit,
+    },
     #[error("{method} {path}: still rate limited (429) after {attempts} attempts")]
     RateLimited {
         method: Method,

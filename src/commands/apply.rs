@@ -5,6 +5,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 
 use crate::apply::{self, Outcome};
+use crate::bounded;
 use crate::cli::{ApplyArgs, ReportFormat};
 use crate::config::interpolate;
 use crate::error::Error;
@@ -105,7 +106,8 @@ fn confirm() -> Result<(), Error> {
     print!("\nApply these changes? Only 'yes' will be accepted. (yes/no): ");
     let _ = std::io::stdout().flush();
     let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
+    // A terminal line is short; anything longer is not `yes` either.
+    let _ = std::io::Read::take(std::io::stdin().lock(), 64).read_line(&mut answer);
     if answer.trim() == "yes" {
         Ok(())
     } else {
@@ -115,11 +117,12 @@ fn confirm() -> Result<(), Error> {
 
 /// Reads a saved plan and resolves its secret references again.
 fn read_plan(path: &Path) -> Result<Plan, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::PlanFile {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut plan: Plan = serde_json::from_str(&text).map_err(|e| Error::PlanFormat {
+    let bytes =
+        bounded::read_file(path, bounded::SAVED_PLAN).map_err(|source| Error::PlanFile {
+            path: path.to_owned(),
+            source,
+        })?;
+    let mut plan: Plan = serde_json::from_slice(&bytes).map_err(|e| Error::PlanFormat {
         path: path.to_owned(),
         reason: e.to_string(),
     })?;

@@ -1,15 +1,18 @@
 //! `${env:NAME}` and `${file:relative/path}` references in string values, resolved before
 //! validation so that the schema sees real values. `$${` writes a literal `${`. A `${file:}`
-//! path is relative to the YAML file that holds it; one trailing newline is stripped.
+//! path is relative to the YAML file that holds it and stays in its directory (no absolute
+//! path, no `..` or symbolic link leading out: the YAML may come from a pull request); it
+//! must be a regular file, read with the YAML's own bound; one trailing newline is stripped.
 //!
 //! Resolved values may be secrets: they are stored beside their template and never printed;
 //! messages here name the reference, never the value. Reads only the referenced files and
 //! variables.
 
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use super::diagnostic::{Diagnostic, Problem, SettingPath};
-use super::yaml::{MAX_FILE_BYTES, Node, NodeValue};
+use super::yaml::{Node, NodeValue};
+use crate::bounded::{self, ReadError};
 
 /// Where `${env:...}` values come from (the process environment, or a test's map).
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -160,22 +163,39 @@ fn lookup(reference: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<String
 }
 
 fn read_secret_file(relative: &str, base_dir: &Path) -> Result<String, String> {
-    let path = base_dir.join(relative);
-    let shown = path.display();
-    let metadata = std::fs::metadata(&path).map_err(|e| {
-        format!("cannot read file {shown} (referenced as `${{file:{relative}}}`): {e}")
+    let reference = format!("`${{file:{relative}}}`");
+    let shown = base_dir.join(relative);
+    let shown = shown.display();
+    let real = confined(relative, base_dir).map_err(|why| match why {
+        Escape::Absolute => format!(
+            "{reference} is an absolute path: a file reference is relative to the YAML file \
+             and stays in its directory"
+        ),
+        Escape::ParentDir => format!(
+            "{reference} leads out of the YAML file's directory with `..`: a file reference \
+             stays in that directory"
+        ),
+        Escape::Symlink => format!(
+            "{reference} is a symbolic link (or passes through one) to a file outside the YAML \
+             file's directory: a file reference stays in that directory"
+        ),
+        Escape::Unreadable(e) => {
+            format!("cannot read file {shown} (referenced as {reference}): {e}")
+        }
     })?;
-    if metadata.len() > MAX_FILE_BYTES as u64 {
-        return Err(format!(
-            "file {shown} (referenced as `${{file:{relative}}}`) is larger than the 1 MiB limit"
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| {
-        format!("cannot read file {shown} (referenced as `${{file:{relative}}}`): {e}")
+    let bytes = bounded::read_file(&real, bounded::SECRET_FILE).map_err(|e| match e {
+        ReadError::Open(e) | ReadError::Read(e) => {
+            format!("cannot read file {shown} (referenced as {reference}): {e}")
+        }
+        ReadError::NotAFile { kind } => {
+            format!("file {shown} (referenced as {reference}) is {kind}, not a regular file")
+        }
+        ReadError::TooLarge { limit, .. } => {
+            format!("file {shown} (referenced as {reference}) is larger than the {limit} limit")
+        }
     })?;
-    let mut text = String::from_utf8(bytes).map_err(|_| {
-        format!("file {shown} (referenced as `${{file:{relative}}}`) is not UTF-8 text")
-    })?;
+    let mut text = String::from_utf8(bytes)
+        .map_err(|_| format!("file {shown} (referenced as {reference}) is not UTF-8 text"))?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -183,6 +203,42 @@ fn read_secret_file(relative: &str, base_dir: &Path) -> Result<String, String> {
         }
     }
     Ok(text)
+}
+
+/// Why a `${file:...}` path is refused.
+enum Escape {
+    Absolute,
+    ParentDir,
+    Symlink,
+    Unreadable(std::io::Error),
+}
+
+/// The real path of `relative` below `base_dir`, which it must not leave: not absolute, no
+/// `..` above the directory, no symbolic link out of it (a link inside it is fine). A YAML
+/// file from a pull request must not read `/proc/self/environ` or `~/.ssh`.
+fn confined(relative: &str, base_dir: &Path) -> Result<PathBuf, Escape> {
+    let path = Path::new(relative);
+    let mut depth = 0usize;
+    for component in path.components() {
+        match component {
+            Component::Prefix(_) | Component::RootDir => return Err(Escape::Absolute),
+            Component::CurDir => {}
+            Component::ParentDir => depth = depth.checked_sub(1).ok_or(Escape::ParentDir)?,
+            Component::Normal(_) => depth += 1,
+        }
+    }
+    let base_dir = if base_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base_dir
+    };
+    let base = std::fs::canonicalize(base_dir).map_err(Escape::Unreadable)?;
+    let real = std::fs::canonicalize(base.join(path)).map_err(Escape::Unreadable)?;
+    if real.starts_with(&base) {
+        Ok(real)
+    } else {
+        Err(Escape::Symlink)
+    }
 }
 
 #[cfg(test)]
@@ -256,5 +312,76 @@ mod tests {
         assert!(
             matches!(missing, Err(ReferenceError::Other(m)) if m.starts_with("cannot read file"))
         );
+    }
+
+    #[test]
+    fn file_references_stay_in_the_yaml_files_directory() {
+        let root = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("tempdir: {e}"),
+        };
+        let conf = root.path().join("conf");
+        let write = |path: &Path, text: &str| {
+            if let Some(parent) = path.parent()
+                && let Err(e) = std::fs::create_dir_all(parent)
+            {
+                panic!("{e}");
+            }
+            if let Err(e) = std::fs::write(path, text) {
+                panic!("write: {e}");
+            }
+        };
+        write(&conf.join("secrets/pw"), "inside\n");
+        write(&root.path().join("outside"), "outside\n");
+        let resolve_here = |text: &str| resolve(text, &conf, &env);
+        assert_eq!(
+            resolve_here("${file:secrets/pw}"),
+            Ok(Some("inside".to_owned()))
+        );
+        // `..` that stays inside is only a longer way to the same file.
+        assert_eq!(
+            resolve_here("${file:secrets/../secrets/pw}"),
+            Ok(Some("inside".to_owned()))
+        );
+        let refused = |text: &str, start: &str| {
+            let Err(message) = resolve_here(text).map_err(|e| e.to_string()) else {
+                panic!("{text} was read")
+            };
+            assert!(message.contains(start), "{text}: {message}");
+            assert!(!message.contains("outside\n"), "{message}");
+        };
+        refused(
+            "${file:../outside}",
+            "leads out of the YAML file's directory with `..`",
+        );
+        refused("${file:secrets/../../outside}", "with `..`");
+        let absolute = format!("${{file:{}}}", root.path().join("outside").display());
+        refused(&absolute, "is an absolute path");
+        refused("${file:/etc/passwd}", "is an absolute path");
+        #[cfg(unix)]
+        {
+            let link = |target: &Path, name: &str| {
+                if let Err(e) = std::os::unix::fs::symlink(target, conf.join(name)) {
+                    panic!("symlink: {e}");
+                }
+            };
+            link(&root.path().join("outside"), "out-link");
+            link(root.path(), "out-dir");
+            link(&conf.join("secrets/pw"), "in-link");
+            link(Path::new("/dev/zero"), "zero");
+            refused("${file:out-link}", "is a symbolic link");
+            refused("${file:out-dir/outside}", "is a symbolic link");
+            refused("${file:zero}", "is a symbolic link");
+            assert_eq!(
+                resolve_here("${file:in-link}"),
+                Ok(Some("inside".to_owned()))
+            );
+            let made = std::process::Command::new("mkfifo")
+                .arg(conf.join("fifo"))
+                .status();
+            assert!(made.is_ok_and(|s| s.success()), "mkfifo failed");
+            refused("${file:fifo}", "is a FIFO (named pipe), not a regular file");
+            refused("${file:secrets}", "is a directory, not a regular file");
+        }
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use diagnostic::{Diagnostic, Problem, SettingPath};
 use interpolate::EnvLookup;
-use yaml::{MAX_FILE_BYTES, Node, NodeValue, Pos};
+use yaml::{Node, NodeValue, Pos};
 
 use crate::desired::DesiredState;
 
@@ -212,30 +212,26 @@ enum Unreadable {
     Other(String),
 }
 
-impl From<std::io::Error> for Unreadable {
-    fn from(e: std::io::Error) -> Self {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Unreadable::Missing
-        } else {
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
+    use crate::bounded::{self, ReadError};
+    bounded::read_file(path, bounded::DESIRED_STATE).map_err(|e| match e {
+        ReadError::Open(e) if e.kind() == std::io::ErrorKind::NotFound => Unreadable::Missing,
+        ReadError::Open(e) | ReadError::Read(e) => {
             Unreadable::Other(format!("cannot read the file: {e}"))
         }
-    }
-}
-
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
-    let metadata = std::fs::metadata(path)?;
-    if metadata.is_dir() {
-        return Err(Unreadable::Other(
-            "is a directory, not a YAML file".to_owned(),
-        ));
-    }
-    if metadata.len() > MAX_FILE_BYTES as u64 {
-        return Err(Unreadable::Other(format!(
-            "the file is {} bytes; a desired-state file may have at most {MAX_FILE_BYTES} (1 MiB)",
-            metadata.len()
-        )));
-    }
-    Ok(std::fs::read(path)?)
+        ReadError::NotAFile { kind } => Unreadable::Other(format!("is {kind}, not a YAML file")),
+        ReadError::TooLarge {
+            size: Some(size),
+            limit,
+        } => Unreadable::Other(format!(
+            "the file is {size} bytes; a desired-state file may have at most {} ({limit})",
+            limit.bytes
+        )),
+        ReadError::TooLarge { size: None, limit } => Unreadable::Other(format!(
+            "the file holds more than {} bytes ({limit}), the most a desired-state file may have",
+            limit.bytes
+        )),
+    })
 }
 
 /// Line and column (1-based, in characters) of a byte offset.

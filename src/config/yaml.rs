@@ -10,10 +10,6 @@ use std::sync::Arc;
 use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-/// The largest desired-state file (and `${file:...}` value) accepted: far above any real
-/// settings file, far below what could hurt.
-pub const MAX_FILE_BYTES: usize = 1024 * 1024;
-
 /// A position in a file, 1-based.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {

@@ -94,7 +94,7 @@ pub enum SandboxError {
     ReadState {
         path: PathBuf,
         #[source]
-        source: std::io::Error,
+        source: crate::bounded::ReadError,
     },
     #[error("the sandbox state file {} is not valid JSON", path.display())]
     CorruptState {

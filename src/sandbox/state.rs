@@ -27,6 +27,7 @@ use serde_json::{Map, Value, json};
 use super::SandboxError;
 use super::specific;
 use super::values;
+use crate::bounded::{self, ReadError};
 use crate::catalogue::{self, Access, SectionSpec, Shape};
 
 /// The version of the JSON shape, written to the file.
@@ -331,15 +332,20 @@ fn read_policies(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
 
 /// Loads the state file: a missing file is a fresh installation.
 pub(crate) async fn load(path: &Path) -> Result<Db, SandboxError> {
-    let bytes = match tokio::fs::read(path).await {
+    let owned = path.to_owned();
+    let read =
+        tokio::task::spawn_blocking(move || bounded::read_file(&owned, bounded::SANDBOX_STATE))
+            .await
+            .unwrap_or_else(|e| Err(ReadError::Read(std::io::Error::other(e))));
+    let bytes = match read {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        Err(ReadError::Open(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             // Fail now rather than at the first write when the directory is missing.
             let dir = parent_dir(path);
             if let Err(source) = tokio::fs::metadata(&dir).await {
                 return Err(SandboxError::ReadState {
                     path: path.to_owned(),
-                    source,
+                    source: ReadError::Open(source),
                 });
             }
             return Ok(Db::default());

@@ -76,6 +76,39 @@ fn directory(dir: &Path) {
     }
 }
 
+/// A FIFO with no writer, where a file is expected: opening it for reading would block.
+fn fifo(dir: &Path) {
+    make_fifo(&dir.join("tfe-admin.fifo"));
+}
+
+/// `secrets/` holding a FIFO, a symbolic link out of the directory and one inside it.
+fn secret_links(dir: &Path) {
+    let secrets = dir.join("secrets");
+    if let Err(e) = fs::create_dir_all(&secrets) {
+        panic!("cannot create {}: {e}", secrets.display());
+    }
+    make_fifo(&secrets.join("fifo"));
+    for (target, name) in [
+        ("/etc/passwd", "passwd"),
+        ("/dev/zero", "zero"),
+        ("real-host", "host-link"),
+    ] {
+        #[cfg(unix)]
+        if let Err(e) = std::os::unix::fs::symlink(target, secrets.join(name)) {
+            panic!("cannot link {name}: {e}");
+        }
+    }
+}
+
+fn make_fifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(
+        made.is_ok_and(|s| s.success()),
+        "mkfifo {} failed",
+        path.display()
+    );
+}
+
 static CASES: &[Case] = &[
     // --- Malformed YAML ------------------------------------------------------------------
     Case {
@@ -679,6 +712,75 @@ static CASES: &[Case] = &[
         expected: &[
             "conf/tfe-admin.yaml:2:9: smtp.host: cannot read file conf/secrets/smtp-host (referenced as `${file:secrets/smtp-host}`): No such file or directory (os error 2)",
         ],
+        ..CASE
+    },
+    Case {
+        name: "FIFO passed as -f is refused, not waited on",
+        setup: Some(fifo),
+        args: &["-f", "tfe-admin.fifo"],
+        expected: &["tfe-admin.fifo: is a FIFO (named pipe), not a YAML file"],
+        ..CASE
+    },
+    Case {
+        name: "/dev/zero passed as -f is refused, not read",
+        args: &["-f", "/dev/zero"],
+        expected: &["/dev/zero: is a character device, not a YAML file"],
+        ..CASE
+    },
+    Case {
+        name: "${file:...} with an absolute path",
+        files: &[(
+            Y,
+            yaml!("customization:", "  footer: ${file:/proc/self/environ}"),
+        )],
+        env: &[("TFE_TOKEN", "canary-token-in-environ")],
+        expected: &[
+            "tfe-admin.yaml:2:11: customization.footer: `${file:/proc/self/environ}` is an absolute path: a file reference is relative to the YAML file and stays in its directory",
+        ],
+        secrets: &["canary-token-in-environ"],
+        ..CASE
+    },
+    Case {
+        name: "${file:...} leading out with ..",
+        files: &[
+            (
+                "conf/tfe-admin.yaml",
+                yaml!("smtp:", "  host: ${file:../outside}"),
+            ),
+            ("outside", b"outside-canary\n"),
+        ],
+        args: &["-f", "conf/tfe-admin.yaml"],
+        expected: &[
+            "conf/tfe-admin.yaml:2:9: smtp.host: `${file:../outside}` leads out of the YAML file's directory with `..`: a file reference stays in that directory",
+        ],
+        secrets: &["outside-canary"],
+        ..CASE
+    },
+    Case {
+        name: "${file:...} through symbolic links out, to a FIFO, and inside",
+        files: &[
+            (
+                Y,
+                yaml!(
+                    "smtp:",
+                    "  host: ${file:secrets/host-link}",
+                    "  username: ${file:secrets/passwd}",
+                    "  sender: ${file:secrets/zero}",
+                    "customization:",
+                    "  footer: ${file:secrets/fifo}",
+                    "  error: ${file:secrets}",
+                ),
+            ),
+            ("secrets/real-host", b"smtp.example.com\n"),
+        ],
+        setup: Some(secret_links),
+        expected: &[
+            "tfe-admin.yaml:3:13: smtp.username: `${file:secrets/passwd}` is a symbolic link (or passes through one) to a file outside the YAML file's directory: a file reference stays in that directory",
+            "tfe-admin.yaml:4:11: smtp.sender: `${file:secrets/zero}` is a symbolic link (or passes through one) to a file outside the YAML file's directory: a file reference stays in that directory",
+            "tfe-admin.yaml:6:11: customization.footer: file secrets/fifo (referenced as `${file:secrets/fifo}`) is a FIFO (named pipe), not a regular file",
+            "tfe-admin.yaml:7:10: customization.error: file secrets (referenced as `${file:secrets}`) is a directory, not a regular file",
+        ],
+        secrets: &["root:"],
         ..CASE
     },
     Case {

@@ -14,6 +14,7 @@ mod docs;
 mod examples;
 mod export;
 mod hints;
+mod hostile;
 mod plan;
 mod quickstart;
 mod sandbox;
