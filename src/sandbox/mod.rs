@@ -10,6 +10,7 @@
 
 mod control;
 mod document;
+mod installation;
 mod limiter;
 mod outbox;
 mod policy;

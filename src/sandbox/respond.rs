@@ -1,7 +1,8 @@
 //! How the sandbox answers: JSON:API documents and error objects with
 //! `Content-Type: application/vnd.api+json`, encoded as TFE (Rails) encodes them, with `<`,
 //! `>` and `&` escaped as `\u003c`, `\u003e`, `\u0026` (the customization sample of seed 001);
-//! and the control plane's plain JSON. Builds responses only; decides nothing.
+//! plain JSON for the discovery document and the control plane. Builds responses only;
+//! decides nothing.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -25,6 +26,12 @@ pub(crate) fn with_body(status: StatusCode, content_type: &'static str, body: Ve
 /// A JSON:API document.
 pub(crate) fn document(status: StatusCode, value: &Value) -> Response {
     with_body(status, JSON_API, rails_json(value))
+}
+
+/// Plain JSON (`application/json`): what is not a JSON:API document, such as the service
+/// discovery document.
+pub(crate) fn json(status: StatusCode, value: &Value) -> Response {
+    with_body(status, "application/json", rails_json(value))
 }
 
 /// A response without a body.

@@ -1,24 +1,22 @@
 //! Routing and authorization of `/api/v2/`, built from the catalogue: every singleton and
 //! policy section path and every action path of [`crate::catalogue::SECTIONS`], plus `ping`
-//! and `account/details`. Answers 401 for a missing or unknown token, 404 for what the token
+//! and `account/details`; and the service discovery document outside `/api/v2/`. Answers 401 for a missing or unknown token, 404 for what the token
 //! may not see (TFE never says 403) or the emulated release does not have, 405 for a wrong
 //! method on a known path; then hands the request to the section's handler. Section-specific
 //! behaviour is `specific`'s; this file must stay generic.
 
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
 use super::document::{self, section_available};
+use super::installation;
 use super::policy;
 use super::respond;
 use super::server::{App, lock};
 use super::specific::{self, Reply};
 use super::tokens::TokenKind;
-use crate::catalogue::{self, ActionResponse, ActionSpec, Release, SectionSpec, Shape};
-
-/// The `TFP-API-Version` TFE reports in its `ping` headers.
-const API_VERSION: &str = "2.6";
+use crate::catalogue::{self, ActionResponse, ActionSpec, SectionSpec, Shape};
 
 enum Route {
     Ping,
@@ -54,6 +52,14 @@ pub(crate) async fn dispatch(
     kind: Option<TokenKind>,
     body: &[u8],
 ) -> Response {
+    // Service discovery answers without a token: clients read it before they have one.
+    if path == installation::DISCOVERY_PATH {
+        return if matches!(*method, Method::GET | Method::HEAD) {
+            respond::json(StatusCode::OK, &installation::discovery())
+        } else {
+            respond::method_not_allowed(&["GET"])
+        };
+    }
     if !path.starts_with("/api/v2/") {
         return respond::not_found();
     }
@@ -112,22 +118,16 @@ pub(crate) async fn dispatch(
 }
 
 fn ping(app: &App) -> Response {
-    let run = lock(&app.run).clone();
+    let (release, rate_limit) = {
+        let run = lock(&app.run);
+        (run.release, run.rate_limit)
+    };
     let mut response = respond::empty(StatusCode::NO_CONTENT);
     let headers = response.headers_mut();
-    headers.insert("tfp-api-version", HeaderValue::from_static(API_VERSION));
-    headers.insert(
-        "tfp-appname",
-        HeaderValue::from_static("Terraform Enterprise"),
-    );
-    headers.insert("x-ratelimit-limit", HeaderValue::from(run.rate_limit));
-    let release = run.release.to_string();
-    if let Ok(value) = HeaderValue::from_str(&release) {
-        // Monthly releases only had `X-TFE-Version`; semver ones report both (reference §0).
-        if matches!(run.release, Release::Semver { .. }) {
-            headers.insert("x-tfe-current-version", value.clone());
+    for (name, value) in installation::ping_headers(release, rate_limit) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(HeaderName::from_static(name), value);
         }
-        headers.insert("x-tfe-version", value);
     }
     response
 }

@@ -284,3 +284,68 @@ async fn an_installation_answering_null_for_unset_texts_plans_no_change() {
     assert_eq!(run.code, Some(2), "{}\n{}", run.stdout, run.stderr);
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn service_discovery_answers_without_a_token() {
+    let sandbox = start_sandbox().await;
+    let client = crate::common::http_client();
+    let url = format!("{}/.well-known/terraform.json", sandbox.url());
+    for token in [None, Some(sandbox.admin_token())] {
+        let reply = crate::common::send(&client, Method::GET, &url, token, None).await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        // The keys terraform-provider-tfe (tfe.v2.2), go-tfe and terrasnek (tfe.v2,
+        // modules.v1) look up; relative URLs resolve against the document's own URL.
+        for key in ["tfe.v2", "tfe.v2.1", "tfe.v2.2", "state.v2"] {
+            assert_eq!(reply.json[key], json!("/api/v2/"), "{key}: {}", reply.text);
+        }
+        assert_eq!(reply.json["modules.v1"], json!("/api/registry/v1/modules/"));
+    }
+    let reply = crate::common::send(&client, Method::POST, &url, None, None).await;
+    assert_eq!(reply.status, 405, "{}", reply.text);
+    assert_eq!(reply.header("allow"), Some("GET"));
+    // Only that path: the rest of /.well-known/ is not TFE's.
+    let other = format!("{}/.well-known/other.json", sandbox.url());
+    let reply = crate::common::send(&client, Method::GET, &other, None, None).await;
+    assert_eq!(reply.status, 404, "{}", reply.text);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn ping_tells_the_release_as_tfe_does_across_releases() {
+    let sandbox = start_sandbox().await;
+    let api = Api::new(&sandbox.url(), None);
+    let control = Control::new(&sandbox);
+    // (release, X-TFE-Version, X-TFE-Current-Version)
+    for (release, name, number) in [
+        ("2.1.0", Some("v202609-1"), Some("2.1.0")),
+        ("2.0.0", Some("v202603-1"), Some("2.0.0")),
+        ("1.0.0", Some("v202507-1"), None),
+        ("v202401-1", Some("v202401-1"), None),
+        ("v202001-1", None, None),
+    ] {
+        control.config(json!({"release": release})).await;
+        let reply = api.get("ping").await;
+        assert_eq!(reply.status, 204, "{release}: {}", reply.text);
+        assert_eq!(reply.header("x-tfe-version"), name, "{release}");
+        assert_eq!(reply.header("x-tfe-current-version"), number, "{release}");
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn plan_reads_the_release_from_the_number_not_the_monthly_name() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    control.config(json!({"release": "2.0.0"})).await;
+    // Both headers are sent: the number is the release, the monthly name only its alias.
+    let dir = workdir("general:\n  api-rate-limit: 30\n");
+    let run = tfe_admin_against(&sandbox, dir.path(), &["plan", "--detailed-exitcode"], &[]).await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("(TFE 2.0.0)"), "{}", run.stdout);
+    // 1.0.0 sends only the monthly name, so that is the release the tool sees.
+    control.config(json!({"release": "1.0.0"})).await;
+    let run = tfe_admin_against(&sandbox, dir.path(), &["plan", "--detailed-exitcode"], &[]).await;
+    assert!(run.stdout.contains("(TFE v202507-1)"), "{}", run.stdout);
+    sandbox.shutdown().await;
+}

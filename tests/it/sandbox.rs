@@ -1111,8 +1111,10 @@ async fn ping_reports_the_release() {
         reply.header("x-ratelimit-limit"),
         Some(crate::common::TEST_RATE_LIMIT.to_string().as_str())
     );
+    assert_eq!(reply.header("tfp-appname"), Some("Terraform Enterprise"));
+    // The monthly name in one header, the number in the other, as TFE sends them.
     assert_eq!(reply.header("x-tfe-current-version"), Some("2.1.0"));
-    assert_eq!(reply.header("x-tfe-version"), Some("2.1.0"));
+    assert_eq!(reply.header("x-tfe-version"), Some("v202609-1"));
 
     Control::new(&sandbox)
         .config(json!({"release": "v202401-1", "rate_limit": 45}))
