@@ -5,6 +5,12 @@
 //! Run: `cargo build --release && cargo run --release --example bench_apply [LATENCY_MS] [RUNS]`
 //! Target (issue 5): under 2 x latency + 50 ms beyond process start.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark program: its figures on stdout are its whole output"
+)]
+
 #[path = "common/mod.rs"]
 mod common;
 

@@ -5,6 +5,12 @@
 //! Target (issue 4): wall time under 1 x latency + 50 ms beyond process start (all requests
 //! concurrent), and never more than `--rps` requests in any one-second window.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark program: its figures on stdout are its whole output"
+)]
+
 #[path = "common/mod.rs"]
 mod common;
 

@@ -77,6 +77,11 @@ pub enum Error {
     PlanAndFiles,
     #[error("{failed} of {total} sections did not apply")]
     ApplyFailed { failed: usize, total: usize },
+    /// The reader of standard output went away (`tfe-admin schema | head`): not a failure.
+    #[error("standard output was closed")]
+    StdoutClosed,
+    #[error("cannot write to standard output")]
+    Stdout(#[source] std::io::Error),
 }
 
 impl Error {
@@ -122,10 +127,14 @@ impl Error {
         }
     }
 
-    /// The process exit code (the Terraform convention: 1 for every error).
+    /// The process exit code (the Terraform convention: 1 for every error), except that a
+    /// closed standard output ends the command quietly with 0, as for any Unix filter.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        1
+        match self {
+            Error::StdoutClosed => 0,
+            _ => 1,
+        }
     }
 }
 
@@ -171,6 +180,9 @@ fn invalid_hint(invalid: &Invalid) -> String {
 #[must_use]
 pub fn render(error: &Error) -> String {
     let mut out = String::new();
+    if matches!(error, Error::StdoutClosed) {
+        return out;
+    }
     if let Error::Invalid(invalid) = error {
         for diagnostic in &invalid.diagnostics {
             let _ = writeln!(out, "{diagnostic}");

@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod live;
 pub mod options;
+pub mod output;
 pub mod plan;
 pub mod render;
 pub mod sandbox;

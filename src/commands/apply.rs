@@ -1,7 +1,7 @@
 //! `tfe-admin apply`: plan (or read a saved plan), confirm, check the live state has not
 //! moved, carry out the calls, verify, report. Exit 1 when anything failed.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::{BufRead as _, IsTerminal as _};
 use std::path::Path;
 
 use crate::apply::{self, Outcome};
@@ -11,7 +11,7 @@ use crate::config::interpolate;
 use crate::error::Error;
 use crate::options::{self, Connection};
 use crate::plan::{FORMAT_VERSION, Plan, SecretValue};
-use crate::render;
+use crate::{output, render};
 
 use super::connect;
 use super::plan::plan_files;
@@ -38,13 +38,13 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
     let json = args.format == ReportFormat::Json;
     let shown = render::text(&plan, !json && options::colour_stdout());
     if json {
-        eprint!("{shown}");
+        output::stderr(&shown);
     } else {
-        print!("{shown}");
+        output::stdout(&shown)?;
     }
     if !plan.has_changes() {
         if json {
-            print!("{}", render::outcome::json(&empty_outcome(&plan)));
+            output::stdout(render::outcome::json(&empty_outcome(&plan)))?;
         }
         return Ok(0);
     }
@@ -68,16 +68,22 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
             connected.close().await;
             return Err(Error::Stale(stale));
         }
-        let progress = |o: &apply::SectionOutcome| eprintln!("{}", render::outcome::progress(o));
+        let progress =
+            |o: &apply::SectionOutcome| output::stderr_line(render::outcome::progress(o));
         let outcome = apply::apply(&connected.api, &plan, &progress).await;
         connected.close().await;
         Ok::<Outcome, Error>(outcome)
     })?;
-    eprint!("{}", render::outcome::problems(&outcome, &plan));
-    if json {
-        print!("{}", render::outcome::json(&outcome));
+    output::stderr(render::outcome::problems(&outcome, &plan));
+    // The writes are done: a reader that went away must not hide that some of them failed.
+    let report = if json {
+        render::outcome::json(&outcome)
     } else {
-        println!("{}", render::outcome::summary(&outcome));
+        format!("{}\n", render::outcome::summary(&outcome))
+    };
+    match output::stdout(report) {
+        Err(Error::StdoutClosed) | Ok(()) => {}
+        Err(e) => return Err(e),
     }
     let failed = outcome.summary.failed + outcome.summary.skipped;
     if failed > 0 {
@@ -103,8 +109,7 @@ fn confirm() -> Result<(), Error> {
     if !std::io::stdin().is_terminal() {
         return Err(Error::NoTerminal);
     }
-    print!("\nApply these changes? Only 'yes' will be accepted. (yes/no): ");
-    let _ = std::io::stdout().flush();
+    output::stdout("\nApply these changes? Only 'yes' will be accepted. (yes/no): ")?;
     let mut answer = String::new();
     // A terminal line is short; anything longer is not `yes` either.
     let _ = std::io::Read::take(std::io::stdin().lock(), 64).read_line(&mut answer);

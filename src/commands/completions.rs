@@ -2,12 +2,11 @@
 //! from the clap definition in `cli`, so that it can never disagree with the command line.
 //! Nothing is committed or installed: the user redirects the script where their shell looks.
 
-use std::io::Write as _;
-
 use clap::CommandFactory as _;
 
 use crate::cli::{Cli, CompletionsArgs};
 use crate::error::Error;
+use crate::output;
 
 /// Prints the completion script for `args.shell` on standard output.
 pub fn run(args: &CompletionsArgs) -> Result<u8, Error> {
@@ -16,19 +15,6 @@ pub fn run(args: &CompletionsArgs) -> Result<u8, Error> {
     // short by a full disk must not exit 0.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "tfe-admin", &mut script);
-    write_stdout(&script)?;
+    output::stdout(script)?;
     Ok(0)
-}
-
-/// Writes `bytes` to standard output. A reader that went away (`tfe-admin man | head`) is not
-/// an error, as for any Unix filter; anything else is.
-pub(super) fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(source) if source.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "standard output".into(),
-            source,
-        }),
-        _ => Ok(()),
-    }
 }

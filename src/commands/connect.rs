@@ -51,8 +51,8 @@ pub async fn connect(connection: &Connection) -> Result<Connected, Error> {
         }
     };
     if connection.skip_verify {
-        eprintln!(
-            "warning: TFE_SSL_SKIP_VERIFY is set: the server's TLS certificate is NOT verified"
+        crate::output::stderr_line(
+            "warning: TFE_SSL_SKIP_VERIFY is set: the server's TLS certificate is NOT verified",
         );
     }
     let api = HttpApi::new(&HttpConfig {

@@ -4,7 +4,7 @@
 use crate::cli::ExportArgs;
 use crate::error::Error;
 use crate::export::{self, Source};
-use crate::{live, options};
+use crate::{live, options, output};
 
 use super::connect;
 
@@ -26,9 +26,13 @@ pub fn run(args: &ExportArgs) -> Result<u8, Error> {
                 path: path.clone(),
                 source,
             })?;
-            eprintln!("Exported {} to {}.", plural(sections.len()), path.display());
+            output::stderr_line(format_args!(
+                "Exported {} to {}.",
+                plural(sections.len()),
+                path.display()
+            ));
         }
-        None => print!("{text}"),
+        None => output::stdout(text)?,
     }
     Ok(0)
 }

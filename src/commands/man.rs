@@ -12,6 +12,7 @@ use clap::CommandFactory as _;
 
 use crate::cli::{Cli, ManArgs};
 use crate::error::Error;
+use crate::output;
 
 /// What the `roff` crate writes at the top of every piece it renders.
 const PREAMBLE: &str = ".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n";
@@ -57,11 +58,8 @@ pub fn run(args: &ManArgs) -> Result<u8, Error> {
     // (their SYNOPSIS). A subcommand taken from an unbuilt command calls itself just `plan`.
     command.build();
     let Some(dir) = &args.output_dir else {
-        let page = page(&command, true).map_err(|source| Error::Write {
-            path: "standard output".into(),
-            source,
-        })?;
-        super::completions::write_stdout(&page)?;
+        let page = page(&command, true).map_err(Error::Stdout)?;
+        output::stdout(page)?;
         return Ok(0);
     };
     // `-o ~/.local/share/man/man1` should work on a fresh account too.
@@ -74,7 +72,7 @@ pub fn run(args: &ManArgs) -> Result<u8, Error> {
         let name = sub.get_display_name().unwrap_or_else(|| sub.get_name());
         write_page(&dir.join(format!("{name}.1")), sub, false)?;
     }
-    eprintln!("Wrote the man pages to {}.", dir.display());
+    output::stderr_line(format_args!("Wrote the man pages to {}.", dir.display()));
     Ok(0)
 }
 
@@ -94,9 +92,11 @@ fn page(command: &clap::Command, main_page: bool) -> std::io::Result<Vec<u8>> {
         append(&mut roff, |w| man.render_subcommands_section(w))?;
     }
     roff.extend_from_slice(EXIT_STATUS.as_bytes());
-    if main_page {
+    // The main page, and every command that talks to an installation (it has `--address`).
+    if main_page || command.get_arguments().any(|a| a.get_id() == "address") {
         roff.extend_from_slice(ENVIRONMENT.as_bytes());
-    } else {
+    }
+    if !main_page {
         roff.extend_from_slice(b".SH \"SEE ALSO\"\n\\fBtfe\\-admin\\fR(1)\n");
     }
     if command.get_version().is_some() {

@@ -9,7 +9,7 @@ use crate::config::{self, LoadOptions, Loaded};
 use crate::error::Error;
 use crate::options::Connection;
 use crate::plan::{self, Plan, PlanOptions};
-use crate::{diff, live, options, render};
+use crate::{diff, live, options, output, render};
 
 use super::connect;
 
@@ -21,21 +21,19 @@ pub fn run(args: &PlanArgs) -> Result<u8, Error> {
             errors: plan.errors,
         });
     }
-    let output = match args.format {
+    let text = match args.format {
         PlanFormat::Text => render::text(&plan, options::colour_stdout()),
         PlanFormat::Json => render::json(&plan),
         PlanFormat::Markdown => render::markdown(&plan),
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(output.as_bytes());
-    let _ = stdout.flush();
+    output::stdout(text)?;
     if let Some(path) = &args.out {
         save(&plan, path)?;
-        eprintln!(
+        output::stderr_line(format_args!(
             "Saved the plan to {}; apply it with `tfe-admin apply {}`.",
             path.display(),
             path.display()
-        );
+        ));
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
         2
@@ -72,7 +70,7 @@ pub fn load(files: &FileArgs) -> Result<Loaded, Error> {
         },
     )?;
     for warning in &loaded.warnings {
-        eprintln!("{warning}");
+        output::stderr_line(warning);
     }
     Ok(loaded)
 }

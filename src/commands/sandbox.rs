@@ -4,11 +4,10 @@
 //! and stops cleanly. Refuses a non-loopback address unless told, and then wants a chosen
 //! token. The emulator itself is `crate::sandbox`; this file only wires the command line to it.
 
-use std::io::Write as _;
-
 use crate::catalogue::Release;
 use crate::cli::SandboxArgs;
 use crate::error::Error;
+use crate::output;
 use crate::sandbox::{self, SandboxConfig, SandboxError};
 
 pub fn run(args: &SandboxArgs) -> Result<u8, Error> {
@@ -56,25 +55,22 @@ async fn serve(config: SandboxConfig) -> Result<u8, Error> {
     let stop = listen_for_stop();
     let sandbox = sandbox::start(config).await?;
     let url = sandbox.url();
-    {
-        let mut stdout = std::io::stdout().lock();
-        // A closed stdout must not stop the server: the lines are a courtesy to the caller.
-        let _ = writeln!(stdout, "Sandbox listening on {url}");
-        let _ = writeln!(stdout, "export TFE_ADDRESS={url}");
-        let _ = writeln!(stdout, "export TFE_TOKEN={}", sandbox.admin_token());
-        let _ = stdout.flush();
-    }
+    // A closed stdout must not stop the server: the lines are a courtesy to the caller.
+    let _ = output::stdout(format!(
+        "Sandbox listening on {url}\nexport TFE_ADDRESS={url}\nexport TFE_TOKEN={}\n",
+        sandbox.admin_token()
+    ));
     let control = if control {
         format!("on at {url}/_sandbox/")
     } else {
         "off (--control turns it on)".to_owned()
     };
-    eprintln!(
+    output::stderr_line(format_args!(
         "Sandbox state: {state}; control plane: {control}; emulating TFE {release}. Ctrl-C stops it."
-    );
+    ));
     stop.await;
     sandbox.shutdown().await;
-    eprintln!("Sandbox stopped.");
+    output::stderr_line("Sandbox stopped.");
     Ok(0)
 }
 

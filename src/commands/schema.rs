@@ -3,6 +3,7 @@
 use crate::cli::SchemaArgs;
 use crate::config::schema::desired_state_schema_text;
 use crate::error::Error;
+use crate::output;
 
 pub fn run(args: &SchemaArgs) -> Result<u8, Error> {
     let text = desired_state_schema_text();
@@ -11,7 +12,7 @@ pub fn run(args: &SchemaArgs) -> Result<u8, Error> {
             path: path.clone(),
             source,
         })?,
-        None => print!("{text}"),
+        None => output::stdout(text)?,
     }
     Ok(0)
 }

@@ -1,15 +1,13 @@
 //! `tfe-admin validate`: load and validate the files, print the problems. No network.
 //! `--format json` prints one machine-readable document on stdout for CI annotations.
 
-use std::io::Write as _;
-
 use serde_json::{Value, json};
 
 use crate::cli::{ValidateArgs, ValidateFormat};
 use crate::config::diagnostic::Diagnostic;
 use crate::config::{self, LoadOptions};
 use crate::error::Error;
-use crate::options;
+use crate::{options, output};
 
 pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
     let options = LoadOptions {
@@ -40,27 +38,27 @@ pub fn run(args: &ValidateArgs) -> Result<u8, Error> {
         });
         let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
         text.push('\n');
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
+        output::stdout(text)?;
         if let Err(invalid) = result {
-            eprintln!("error: the desired state is invalid: {invalid}");
+            output::stderr_line(format_args!(
+                "error: the desired state is invalid: {invalid}"
+            ));
             return Ok(1);
         }
         return Ok(0);
     }
     let loaded = result?;
-    let mut stderr = std::io::stderr().lock();
     for warning in &loaded.warnings {
-        let _ = writeln!(stderr, "{warning}");
+        output::stderr_line(warning);
     }
     let sections = loaded.state.sections.len();
     let attributes = loaded.state.attribute_count();
-    println!(
-        "Valid: {} with {} ({}).",
+    output::stdout(format!(
+        "Valid: {} with {} ({}).\n",
         plural(sections, "section"),
         plural(attributes, "attribute"),
         files.join(", ")
-    );
+    ))?;
     Ok(0)
 }
 

@@ -15,6 +15,7 @@ mod examples;
 mod export;
 mod hints;
 mod hostile;
+mod output;
 mod plan;
 mod quickstart;
 mod sandbox;
