@@ -13,6 +13,20 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The environment of every command that talks to an installation, shown under its `--help`:
+/// the token is never a flag, so `--help` is where a newcomer learns where it goes.
+const CONNECTION_ENVIRONMENT: &str = "\
+Environment:
+  TFE_ADDRESS          the installation's address when --address is not given
+                       (https://tfe.example.com)
+  TFE_HOSTNAME         else its host name: the address is https://$TFE_HOSTNAME
+  TFE_TOKEN            a site administrator's user API token (never a flag)
+  TF_CLI_CONFIG_DIR    without TFE_TOKEN, the token is the host's entry in the Terraform CLI
+                       credentials file: $TF_CLI_CONFIG_DIR/credentials.tfrc.json, else
+                       ~/.terraform.d/credentials.tfrc.json (written by `terraform login`)
+  TFE_CA_CERT          a PEM file of CA certificates to trust (like --ca-cert)
+  TFE_SSL_SKIP_VERIFY  `true` turns TLS verification off (with a warning on every run)";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check desired-state files offline: YAML syntax, references, the JSON Schema and the
@@ -21,13 +35,16 @@ pub enum Command {
     /// Read the live settings and show the minimal set of changes that would reach the
     /// desired state (GET only). Exit 0; with --detailed-exitcode: 0 no changes, 2 changes;
     /// 1 on any error.
+    #[command(after_help = CONNECTION_ENVIRONMENT)]
     Plan(PlanArgs),
     /// Plan, ask for confirmation, then make only the calls that differ, then re-read and
     /// verify. `apply PLANFILE` applies a saved plan without asking, if live state has not
     /// moved since it was made.
+    #[command(after_help = CONNECTION_ENVIRONMENT)]
     Apply(ApplyArgs),
     /// Read the live settings and write them as a desired-state YAML file that validates and
     /// plans to no changes (GET only). Secrets become commented-out `${env:...}` lines.
+    #[command(after_help = CONNECTION_ENVIRONMENT)]
     Export(ExportArgs),
     /// Print the JSON Schema of the desired-state file (the bytes of
     /// schema/tfe-admin.schema.json).

@@ -114,6 +114,13 @@ fn man_o_writes_one_page_per_subcommand_into_a_new_directory() {
         assert!(page.contains(".SH \"EXIT STATUS\""), "{sub}: {page}");
     }
     assert!(read("tfe-admin-plan.1").contains("\\-\\-detailed\\-exitcode"));
+    for networked in ["plan", "apply", "export"] {
+        let page = read(&format!("tfe-admin-{networked}.1"));
+        assert!(
+            page.contains(".SH ENVIRONMENT") && page.contains("TFE_TOKEN"),
+            "{networked}: {page}"
+        );
+    }
     let pages = match std::fs::read_dir(&out) {
         Ok(entries) => entries.count(),
         Err(e) => panic!("{}: {e}", out.display()),
@@ -134,4 +141,36 @@ fn man_o_into_an_unwritable_place_exits_1() {
     let (code, _, stderr) = tfe_admin(&["man", "-o", &file.display().to_string()]);
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("cannot write"), "{stderr}");
+}
+
+/// The token is never a flag, so `--help` of every command that talks to an installation
+/// (those with `--address`, from the clap definition) must say where the address and the token
+/// come from.
+#[test]
+fn every_networked_command_names_its_environment_in_help() {
+    use clap::CommandFactory as _;
+    let networked: Vec<String> = tfe_admin::cli::Cli::command()
+        .get_subcommands()
+        .filter(|c| c.get_arguments().any(|a| a.get_id() == "address"))
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    assert!(networked.len() >= 3, "{networked:?}");
+    for sub in &networked {
+        for flag in ["--help", "-h"] {
+            let (code, help, stderr) = tfe_admin(&[sub, flag]);
+            assert_eq!(code, Some(0), "{sub} {flag}: {stderr}");
+            for name in [
+                "TFE_ADDRESS",
+                "TFE_HOSTNAME",
+                "TFE_TOKEN",
+                "credentials.tfrc.json",
+                "TFE_CA_CERT",
+            ] {
+                assert!(
+                    help.contains(name),
+                    "`{sub} {flag}` does not name {name}:\n{help}"
+                );
+            }
+        }
+    }
 }
