@@ -36,6 +36,11 @@ pub const CA_BUNDLE: Limit = Limit {
     bytes: MIB,
     what: "a CA certificate file",
 };
+/// The sandbox's `--tls-cert` / `--tls-key`: a certificate chain is a few KiB.
+pub const TLS_FILE: Limit = Limit {
+    bytes: MIB,
+    what: "a TLS certificate or key file",
+};
 /// The Terraform CLI credentials file.
 pub const CREDENTIALS: Limit = Limit {
     bytes: MIB,

@@ -100,6 +100,13 @@ pub struct SandboxArgs {
     /// The TFE release to emulate (attributes and sections newer than it do not exist).
     #[arg(long, value_name = "RELEASE", default_value = "2.1.0")]
     pub release: String,
+    /// Serve HTTPS with this PEM certificate (chain), for clients that insist on https://;
+    /// needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The desired-state files and how to read them.

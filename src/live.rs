@@ -108,6 +108,10 @@ impl LiveError {
                 "use a token of a site administrator, or ask one to grant the role (Admin > \
                  Users)",
             ),
+            LiveError::Api(ApiError::Certificate { .. }) => Some(
+                "trust the certificate's CA with --ca-cert FILE or TFE_CA_CERT (a self-signed \
+                 certificate is its own CA), and use the host name the certificate names",
+            ),
             LiveError::NotJson { .. } => Some(
                 "check that the address points at Terraform Enterprise itself, not at a login \
                  page or proxy",

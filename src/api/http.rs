@@ -250,6 +250,14 @@ impl Api for HttpApi {
             Err(Retry {
                 kind: RetryKind::Transport(source),
                 ..
+            }) if certificate_problem(&source) => Err(ApiError::Certificate {
+                method,
+                path: path.to_owned(),
+                source,
+            }),
+            Err(Retry {
+                kind: RetryKind::Transport(source),
+                ..
             }) => Err(ApiError::Transport {
                 method,
                 path: path.to_owned(),
@@ -291,6 +299,27 @@ async fn read_body(mut response: reqwest::Response, method: Method) -> Result<Ve
     }
 }
 
+/// Whether the error is rustls refusing the server's certificate. Found by the type of an
+/// error in the chain (rustls' own, possibly inside `io::Error`s, which the connectors nest),
+/// never by its text.
+fn certificate_problem(error: &reqwest::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = next {
+        if let Some(rustls::Error::InvalidCertificate(_)) = current.downcast_ref::<rustls::Error>()
+        {
+            return true;
+        }
+        // `io::Error::source` skips the error it wraps; `get_ref` is the way in.
+        next = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    false
+}
+
 /// A failed attempt, and whether another may follow.
 struct Retry {
     kind: RetryKind,
@@ -311,8 +340,8 @@ enum RetryKind {
 impl Retry {
     fn transport(error: reqwest::Error, method: Method) -> Self {
         Retry {
+            retryable: method.is_idempotent() && !certificate_problem(&error),
             kind: RetryKind::Transport(error),
-            retryable: method.is_idempotent(),
             wait: None,
         }
     }

@@ -109,6 +109,15 @@ pub enum ApiError {
         #[source]
         source: reqwest::Error,
     },
+    /// The TLS handshake failed on the server's certificate (untrusted, expired, for another
+    /// name): not retried, the next attempt would meet the same certificate.
+    #[error("{method} {path}: the server's TLS certificate is not accepted")]
+    Certificate {
+        method: Method,
+        path: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("{method} {path}: no answer within {}s", timeout.as_secs_f64())]
     Timeout {
         method: Method,

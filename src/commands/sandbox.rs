@@ -2,13 +2,14 @@
 //! and the admin token as shell `export` lines on stdout (scripts and tests parse them), one
 //! line about the state and the control plane on stderr, then serves until Ctrl-C or SIGTERM
 //! and stops cleanly. Refuses a non-loopback address unless told, and then wants a chosen
-//! token. The emulator itself is `crate::sandbox`; this file only wires the command line to it.
+//! token. Serves HTTPS with `--tls-cert`/`--tls-key`. The emulator itself is `crate::sandbox`;
+//! this file only wires the command line to it.
 
 use crate::catalogue::Release;
 use crate::cli::SandboxArgs;
 use crate::error::Error;
 use crate::output;
-use crate::sandbox::{self, SandboxConfig, SandboxError};
+use crate::sandbox::{self, SandboxConfig, SandboxError, TlsFiles};
 
 pub fn run(args: &SandboxArgs) -> Result<u8, Error> {
     let config = config(args)?;
@@ -39,6 +40,12 @@ fn config(args: &SandboxArgs) -> Result<SandboxConfig, SandboxError> {
     config.control = args.control;
     config.rate_limit = args.rate_limit;
     config.release = release;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
     Ok(config)
 }
 
@@ -52,6 +59,14 @@ async fn serve(config: SandboxConfig) -> Result<u8, Error> {
     };
     let control = config.control;
     let release = config.release;
+    // A self-signed certificate is its own CA; one signed by a CA needs that CA's file.
+    let tls = config.tls.as_ref().map_or_else(String::new, |tls| {
+        format!(
+            "; HTTPS with {} (clients must trust it: TFE_CA_CERT={} if it is self-signed)",
+            tls.cert.display(),
+            tls.cert.display()
+        )
+    });
     let stop = listen_for_stop();
     let sandbox = sandbox::start(config).await?;
     let url = sandbox.url();
@@ -66,7 +81,8 @@ async fn serve(config: SandboxConfig) -> Result<u8, Error> {
         "off (--control turns it on)".to_owned()
     };
     output::stderr_line(format_args!(
-        "Sandbox state: {state}; control plane: {control}; emulating TFE {release}. Ctrl-C stops it."
+        "Sandbox state: {state}; control plane: {control}; emulating TFE {release}{tls}. \
+         Ctrl-C stops it."
     ));
     stop.await;
     sandbox.shutdown().await;

@@ -19,6 +19,7 @@ mod routes;
 mod server;
 mod specific;
 mod state;
+mod tls;
 mod tokens;
 mod values;
 
@@ -30,6 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::catalogue::Release;
 
+pub use tls::TlsFiles;
 pub use tokens::random_token;
 
 /// How to start a sandbox.
@@ -49,6 +51,8 @@ pub struct SandboxConfig {
     pub release: Release,
     /// The installation's hostname, used in derived URLs (`acs-consumer-url`).
     pub hostname: String,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -61,13 +65,14 @@ impl std::fmt::Debug for SandboxConfig {
             .field("rate_limit", &self.rate_limit)
             .field("release", &self.release)
             .field("hostname", &self.hostname)
+            .field("tls", &self.tls)
             .finish()
     }
 }
 
 impl SandboxConfig {
     /// Loopback on a free port, in memory, control plane off, TFE's default rate limit of 30,
-    /// release 2.1.0, hostname `tfe.sandbox.local`.
+    /// release 2.1.0, hostname `tfe.sandbox.local`, plain HTTP.
     #[must_use]
     pub fn new(admin_token: impl Into<String>) -> Self {
         SandboxConfig {
@@ -78,6 +83,7 @@ impl SandboxConfig {
             rate_limit: 30,
             release: Release::semver(2, 1, 0),
             hostname: "tfe.sandbox.local".to_owned(),
+            tls: None,
         }
     }
 }
@@ -120,6 +126,31 @@ pub enum SandboxError {
     TokenRequired,
     #[error("{text:?} is not a TFE release (expected one like 2.1.0 or v202401-1)")]
     BadRelease { text: String },
+    #[error("cannot read the TLS file {}", path.display())]
+    TlsRead {
+        path: PathBuf,
+        #[source]
+        source: crate::bounded::ReadError,
+    },
+    #[error("the TLS file {} is not valid PEM", path.display())]
+    TlsPem {
+        path: PathBuf,
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("the TLS certificate file {} holds no certificate", path.display())]
+    TlsNoCertificate { path: PathBuf },
+    #[error(
+        "the TLS certificate {} and key {} cannot serve HTTPS",
+        cert.display(),
+        key.display()
+    )]
+    TlsSetUp {
+        cert: PathBuf,
+        key: PathBuf,
+        #[source]
+        source: rustls::Error,
+    },
 }
 
 impl SandboxError {
@@ -134,6 +165,12 @@ impl SandboxError {
             SandboxError::CorruptState { .. } | SandboxError::InvalidState { .. } => {
                 Some("fix or remove the file; a missing file starts a fresh installation")
             }
+            SandboxError::TlsPem { .. }
+            | SandboxError::TlsNoCertificate { .. }
+            | SandboxError::TlsSetUp { .. } => Some(
+                "--tls-cert takes the PEM certificate (chain) and --tls-key its PEM private key; \
+                 the README shows how to make a self-signed pair with openssl",
+            ),
             _ => None,
         }
     }
@@ -142,6 +179,8 @@ impl SandboxError {
 /// A running sandbox. Dropping it stops the server too (without waiting); `shutdown` waits.
 pub struct Sandbox {
     addr: SocketAddr,
+    /// `http` or `https`.
+    scheme: &'static str,
     admin_token: String,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
@@ -154,10 +193,11 @@ impl Sandbox {
         self.addr
     }
 
-    /// The base URL, `http://127.0.0.1:PORT` (no trailing slash, no `/api/v2`).
+    /// The base URL, `http://127.0.0.1:PORT` (`https://` with TLS; no trailing slash, no
+    /// `/api/v2`).
     #[must_use]
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// The site administrator's token.
@@ -193,14 +233,17 @@ impl Drop for Sandbox {
     }
 }
 
-/// Loads the state file (if any), binds the listener and serves on the current tokio runtime.
+/// Loads the state file (if any) and the TLS pair (if any), binds the listener and serves on
+/// the current tokio runtime.
 ///
 /// # Errors
-/// When the listener cannot be bound or the state file cannot be read or understood.
+/// When the listener cannot be bound, or the state file or the TLS pair cannot be read or
+/// understood.
 pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     if config.admin_token.trim().is_empty() {
         return Err(SandboxError::EmptyToken);
     }
+    let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
     let db = match &config.state_file {
         Some(path) => state::load(path).await?,
         None => state::Db::default(),
@@ -218,12 +261,24 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     let admin_token = config.admin_token.clone();
     let app = server::App::new(config, db);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(listener, app, async move {
-        // Either an explicit stop or the `Sandbox` being dropped.
+    // Either an explicit stop or the `Sandbox` being dropped.
+    let shutdown = async move {
         let _ = stopped.await;
-    }));
+    };
+    let (task, scheme) = match tls {
+        Some(tls) => {
+            let listener = tls::TlsListener::new(listener, tls)
+                .map_err(|source| SandboxError::Bind { addr, source })?;
+            (
+                tokio::spawn(server::serve(listener, app, shutdown)),
+                "https",
+            )
+        }
+        None => (tokio::spawn(server::serve(listener, app, shutdown)), "http"),
+    };
     Ok(Sandbox {
         addr,
+        scheme,
         admin_token,
         stop: Some(stop),
         task,

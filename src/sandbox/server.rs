@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::connect_info::Connected;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
+use axum::serve::{IncomingStream, Listener};
 use serde_json::{Value, json};
 
 use super::SandboxConfig;
@@ -25,6 +27,7 @@ use super::outbox::Outbox;
 use super::respond;
 use super::routes;
 use super::state::{self, Db};
+use super::tls::TlsListener;
 use super::tokens::Tokens;
 use crate::catalogue::Release;
 
@@ -149,14 +152,33 @@ impl App {
     }
 }
 
+/// The client's address, for any listener that knows it (plain TCP, or TLS over TCP).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 /// Serves until `shutdown` resolves, then lets requests in flight finish.
-pub(crate) async fn serve(
-    listener: tokio::net::TcpListener,
+pub(crate) async fn serve<L>(
+    listener: L,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) {
+) where
+    L: Listener<Addr = SocketAddr>,
+    Peer: for<'a> Connected<IncomingStream<'a, L>>,
+{
     let router = Router::new().fallback(handle).with_state(Arc::new(app));
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let service = router.into_make_service_with_connect_info::<Peer>();
     // `serve` only returns early when the listener fails, and then there is nothing to do.
     let _ = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
@@ -165,7 +187,7 @@ pub(crate) async fn serve(
 
 async fn handle(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();

@@ -19,3 +19,4 @@ mod output;
 mod plan;
 mod quickstart;
 mod sandbox;
+mod tls;
