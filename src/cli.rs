@@ -171,6 +171,10 @@ pub struct ValidateArgs {
     /// How to report.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
+    /// Instead of validating, list every `${env:...}` and `${file:...}` reference of the
+    /// merged files with whether it resolves (never its value); exit 1 when one does not.
+    #[arg(long)]
+    pub list_references: bool,
 }
 
 #[derive(Debug, Args)]

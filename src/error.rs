@@ -82,6 +82,16 @@ pub enum Error {
     StdoutClosed,
     #[error("cannot write to standard output")]
     Stdout(#[source] std::io::Error),
+    #[error(
+        "unresolved references ({} of {total}): {}",
+        unresolved.len(),
+        unresolved.join(", ")
+    )]
+    UnresolvedReferences {
+        /// Variable names, and `${file:...}` references as written.
+        unresolved: Vec<String>,
+        total: usize,
+    },
 }
 
 impl Error {
@@ -119,6 +129,11 @@ impl Error {
             } => Some(format!(
                 "a saved plan keeps secret references, not values: set {name} as when planning"
             )),
+            Error::UnresolvedReferences { .. } => Some(
+                "set each variable (in CI: a secret of the same name) and put each file in place, \
+                 or remove the line from the file"
+                    .to_owned(),
+            ),
             Error::PlanSecret { .. } => Some(
                 "a saved plan keeps secret references, not values: set the same environment variables and files as when planning"
                     .to_owned(),
@@ -168,7 +183,7 @@ fn invalid_hint(invalid: &Invalid) -> String {
         );
     }
     if problems().any(|(p, _)| *p == Problem::LiteralSecret) {
-        return "keep secrets out of the file: `password: ${env:TFE_SMTP_PASSWORD}` or \
+        return "keep secrets out of the file: `password: ${env:TFE_ADMIN_SMTP_PASSWORD}` or \
                 `${file:secrets/smtp-password}`"
             .to_owned();
     }

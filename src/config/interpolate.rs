@@ -101,6 +101,71 @@ pub fn resolve(
     base_dir: &Path,
     env: EnvLookup<'_>,
 ) -> Result<Option<String>, ReferenceError> {
+    scan(text, |reference| lookup(reference, base_dir, env))
+}
+
+/// One `${...}` reference as written in a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// The text between `${` and `}`: `env:NAME`, `file:relative/path`.
+    pub inner: String,
+}
+
+impl Reference {
+    /// `env` or `file`; `None` for a kind the tool does not know.
+    #[must_use]
+    pub fn kind(&self) -> Option<&'static str> {
+        ["env", "file"]
+            .into_iter()
+            .find(|kind| self.inner.split_once(':').is_some_and(|(k, _)| k == *kind))
+    }
+
+    /// What the reference names: the variable, or the path as written.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        self.inner.split_once(':').map_or("", |(_, name)| name)
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "${{{}}}", self.inner)
+    }
+}
+
+/// The references in a string value, in order; `$${` escapes are not references.
+///
+/// # Errors
+/// A malformed reference, described (never quoting the text, which may be a secret).
+pub fn references(text: &str) -> Result<Vec<Reference>, ReferenceError> {
+    let mut found = Vec::new();
+    scan(text, |inner| {
+        found.push(Reference {
+            inner: inner.to_owned(),
+        });
+        Ok(String::new())
+    })?;
+    Ok(found)
+}
+
+/// Whether a reference resolves, by resolving it and dropping the value.
+///
+/// # Errors
+/// What `validate` would report for it (naming the reference, never a value).
+pub fn check(
+    reference: &Reference,
+    base_dir: &Path,
+    env: EnvLookup<'_>,
+) -> Result<(), ReferenceError> {
+    lookup(&reference.inner, base_dir, env).map(drop)
+}
+
+/// Walks the text, replacing each `${...}` with what `substitute` makes of its inner text and
+/// each `$${` with `${`; `Ok(None)` when there was neither.
+fn scan(
+    text: &str,
+    mut substitute: impl FnMut(&str) -> Result<String, ReferenceError>,
+) -> Result<Option<String>, ReferenceError> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut changed = false;
@@ -119,8 +184,7 @@ pub fn resolve(
                         .to_owned(),
                 ));
             };
-            let reference = &after[..end];
-            out.push_str(&lookup(reference, base_dir, env)?);
+            out.push_str(&substitute(&after[..end])?);
             rest = &after[end + 1..];
             changed = true;
         } else {
@@ -292,6 +356,38 @@ mod tests {
                 "{message}"
             );
         }
+    }
+
+    #[test]
+    fn references_are_listed_as_written_without_escapes() {
+        let found = match references("a ${env:TOKEN} $${env:NOT} ${file:x/y.pem}${vault:z}") {
+            Ok(found) => found,
+            Err(e) => panic!("{e}"),
+        };
+        let listed: Vec<(Option<&str>, &str, String)> = found
+            .iter()
+            .map(|r| (r.kind(), r.name(), r.to_string()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (Some("env"), "TOKEN", "${env:TOKEN}".to_owned()),
+                (Some("file"), "x/y.pem", "${file:x/y.pem}".to_owned()),
+                (None, "z", "${vault:z}".to_owned()),
+            ]
+        );
+        assert_eq!(references("plain $5"), Ok(Vec::new()));
+        assert!(references("p4ss${w0rd").is_err());
+        let set = Reference {
+            inner: "env:TOKEN".to_owned(),
+        };
+        let unset = Reference {
+            inner: "env:MISSING".to_owned(),
+        };
+        assert_eq!(check(&set, Path::new("."), &env), Ok(()));
+        assert!(
+            check(&unset, Path::new("."), &env).is_err_and(|e| e.to_string().contains("MISSING"))
+        );
     }
 
     #[test]

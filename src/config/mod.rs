@@ -5,6 +5,7 @@
 
 pub mod diagnostic;
 pub mod interpolate;
+pub mod references;
 pub mod schema;
 pub mod validate;
 pub mod yaml;

@@ -18,5 +18,6 @@ mod hostile;
 mod output;
 mod plan;
 mod quickstart;
+mod references;
 mod sandbox;
 mod tls;
