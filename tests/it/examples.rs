@@ -36,18 +36,84 @@ fn examples() -> Vec<PathBuf> {
     found
 }
 
+/// The `-f` arguments that validate an example: an overlay on the base, others alone.
+fn file_args(example: &Path) -> Vec<PathBuf> {
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/base.yaml");
+    if example.components().any(|c| c.as_os_str() == "overlays") {
+        vec![base, example.to_owned()]
+    } else {
+        vec![example.to_owned()]
+    }
+}
+
+/// `validate --list-references --format json` of an example: its references.
+fn references(example: &Path) -> Vec<serde_json::Value> {
+    let mut cmd = tfe_admin();
+    cmd.args(["validate", "--list-references", "--format", "json"]);
+    for file in file_args(example) {
+        cmd.arg("-f").arg(file);
+    }
+    let output = match cmd.output() {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run: {e}"),
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    let Some(references) = doc["references"].as_array() else {
+        panic!("{}: no reference list: {doc}", example.display())
+    };
+    references.clone()
+}
+
+#[test]
+fn every_variable_an_example_references_is_named_as_export_names_it() {
+    let mut seen = 0;
+    for example in examples() {
+        for reference in references(&example) {
+            if reference["kind"] != "env" {
+                continue;
+            }
+            let path = reference["path"].as_str().unwrap_or_default();
+            let expected = path
+                .split_once('.')
+                .and_then(|(section, attribute)| {
+                    let section = tfe_admin::catalogue::section(section)?;
+                    Some(tfe_admin::export::secret_variable(
+                        section,
+                        section.attribute(attribute)?,
+                    ))
+                })
+                .unwrap_or_else(|| panic!("{}: a reference at {path}", example.display()));
+            assert_eq!(
+                reference["name"].as_str(),
+                Some(expected.as_str()),
+                "{}: {path}",
+                example.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 0, "no example references a variable");
+}
+
 #[test]
 fn every_example_validates_on_its_own_or_on_the_base() {
     let examples = examples();
     assert!(examples.len() >= 4, "{examples:?}");
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/base.yaml");
     for example in &examples {
         let mut cmd = tfe_admin();
         cmd.arg("validate");
-        if example.components().any(|c| c.as_os_str() == "overlays") {
-            cmd.arg("-f").arg(&base);
+        for file in file_args(example) {
+            cmd.arg("-f").arg(file);
         }
-        cmd.arg("-f").arg(example);
+        // The variables it references, as CI would set them from its secret store.
+        for reference in references(example) {
+            if let Some(name) = reference["name"]
+                .as_str()
+                .filter(|_| reference["kind"] == "env")
+            {
+                cmd.env(name, "placeholder");
+            }
+        }
         let output = match cmd.output() {
             Ok(o) => o,
             Err(e) => panic!("cannot run: {e}"),
