@@ -1,8 +1,8 @@
-//! `validate --list-references`: every `${env:...}` and `${file:...}` reference the merged
-//! files would resolve, where it is written, and whether it resolves now, so that a CI job can
-//! pass exactly those secrets through and fail early naming the missing ones. Works on the
-//! parsed, merged tree (a reference an overlay overrides is not listed: it is never read), and
-//! resolves each reference only to drop its value: nothing here returns or prints one.
+//! `validate --list-references`: every `${env:...}` and `${file:...}` reference of the files,
+//! where it is written, and whether it resolves now, so that a CI job can pass exactly those
+//! secrets through and fail early naming the missing ones. Works on the parsed trees (never
+//! the text), and resolves each reference only to drop its value: nothing here returns or
+//! prints one.
 //! Reads the files and the referenced variables and files; never the network.
 
 use std::path::{Path, PathBuf};
@@ -40,40 +40,26 @@ impl Listing {
     }
 }
 
-/// Lists the references of the files, merged in order as `load` merges them.
+/// Lists the references of every file, in the order given. A reference that a later file
+/// overrides is listed too: `load` resolves each file's references before merging, so
+/// `validate`, `plan` and `apply` need it as well.
 #[must_use]
 pub fn list(paths: &[PathBuf], env: EnvLookup<'_>) -> Listing {
     let mut listing = Listing::default();
-    let mut merged: Option<Node> = None;
-    let mut dirs: Vec<(Arc<str>, &Path)> = Vec::new();
     for path in paths {
         let name: Arc<str> = Arc::from(path.display().to_string());
         let Some(root) = super::read_root(path, &name, &mut listing.diagnostics) else {
             continue;
         };
-        dirs.push((name, path.parent().unwrap_or_else(|| Path::new("."))));
-        merged = Some(match merged {
-            None => root,
-            Some(mut base) => {
-                super::merge(&mut base, root);
-                base
-            }
-        });
-    }
-    if let Some(root) = &merged {
         // A `${file:}` path is relative to the file that holds the reference.
-        let dir_of = |file: &Arc<str>| {
-            dirs.iter()
-                .find(|(name, _)| name == file)
-                .map_or_else(|| Path::new("."), |(_, dir)| *dir)
-        };
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
         walk(
-            root,
+            &root,
             &SettingPath::root(),
             &mut |node, path, text| match interpolate::references(text) {
                 Ok(found) => {
                     for reference in found {
-                        let problem = interpolate::check(&reference, dir_of(&node.pos.file), env)
+                        let problem = interpolate::check(&reference, dir, env)
                             .err()
                             .map(|e| e.to_string());
                         listing.references.push(ReferenceUse {
@@ -130,7 +116,7 @@ mod tests {
     }
 
     #[test]
-    fn the_merged_files_references_are_listed_with_whether_they_resolve() {
+    fn every_files_references_are_listed_with_whether_they_resolve() {
         let dir = match tempfile::tempdir() {
             Ok(d) => d,
             Err(e) => panic!("tempdir: {e}"),
@@ -167,10 +153,11 @@ mod tests {
         assert_eq!(
             shown,
             [
-                "prod.yaml smtp.password ${env:UNSET} false",
+                "base.yaml smtp.password ${env:OVERRIDDEN} false",
                 "base.yaml smtp.username ${env:SET} true",
                 "base.yaml saml.private-key ${file:key.pem} true",
                 "base.yaml saml.idp-cert ${file:gone.pem} false",
+                "prod.yaml smtp.password ${env:UNSET} false",
             ]
         );
         for r in &listing.references {
@@ -179,7 +166,7 @@ mod tests {
                 "{r:?}"
             );
         }
-        assert_eq!(listing.unresolved().count(), 2);
+        assert_eq!(listing.unresolved().count(), 3);
     }
 
     #[test]

@@ -7,12 +7,12 @@ use serde_json::Value;
 use crate::common::{tfe_admin, workdir};
 
 const BASE: &str = "smtp:\n  enabled: true\n  host: smtp.example.com\n  auth: login\n  \
-    username: tfe\n  password: ${file:secrets/no-such-file}\n\
+    username: tfe\n  password: ${env:TFE_ADMIN_SMTP_PASSWORD}\n\
     saml:\n  private-key: ${file:secrets/saml-key.pem}\n\
     twilio:\n  auth-token: ${env:TFE_ADMIN_TWILIO_AUTH_TOKEN}\n";
 
-/// A base file, an overlay that replaces the SMTP password's reference (to a file that does not
-/// exist), and the SAML key file.
+/// A base file, an overlay that replaces the SMTP password's reference with a file of its own,
+/// and the secret files.
 fn files() -> tempfile::TempDir {
     let dir = workdir(BASE);
     let write = |name: &str, text: &str| {
@@ -26,9 +26,10 @@ fn files() -> tempfile::TempDir {
         }
     };
     write("secrets/saml-key.pem", "canary-key-5e1\n");
+    write("overlays/secrets/smtp-password", "canary-smtp-31c\n");
     write(
         "overlays/prod.yaml",
-        "smtp:\n  password: ${env:TFE_ADMIN_SMTP_PASSWORD}\n",
+        "smtp:\n  password: ${file:secrets/smtp-password}\n",
     );
     dir
 }
@@ -48,40 +49,51 @@ async fn references_are_listed_with_their_place_and_whether_they_resolve() {
     args.push("--list-references");
     let env = [("TFE_ADMIN_TWILIO_AUTH_TOKEN", "canary-twilio-77a")];
     let out = tfe_admin(dir.path(), &args, &env).await;
+    // The base's password is listed though the overlay overrides it: every file's references
+    // are resolved before the files are merged, so validate needs it too.
     assert_eq!(
         out.stdout,
-        "overlays/prod.yaml:2:13: smtp.password: environment variable \
-         TFE_ADMIN_SMTP_PASSWORD is not set (referenced as `${env:TFE_ADMIN_SMTP_PASSWORD}`)\n\
+        "tfe-admin.yaml:6:13: smtp.password: environment variable TFE_ADMIN_SMTP_PASSWORD is \
+         not set (referenced as `${env:TFE_ADMIN_SMTP_PASSWORD}`)\n\
          tfe-admin.yaml:8:16: saml.private-key: ${file:secrets/saml-key.pem}: set\n\
-         tfe-admin.yaml:10:15: twilio.auth-token: ${env:TFE_ADMIN_TWILIO_AUTH_TOKEN}: set\n"
+         tfe-admin.yaml:10:15: twilio.auth-token: ${env:TFE_ADMIN_TWILIO_AUTH_TOKEN}: set\n\
+         overlays/prod.yaml:2:13: smtp.password: ${file:secrets/smtp-password}: set\n"
     );
-    // The base's reference is overridden: never read, so not asked for.
-    assert!(!out.stdout.contains("no-such-file"));
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     assert_eq!(
         out.stderr,
-        "error: unresolved references (1 of 3): TFE_ADMIN_SMTP_PASSWORD\n\
+        "error: unresolved references (1 of 4): TFE_ADMIN_SMTP_PASSWORD\n\
          hint: set each variable (in CI: a secret of the same name) and put each file in \
          place, or remove the line from the file\n"
+    );
+    // What the list says is what validate needs.
+    let validate = tfe_admin(dir.path(), &FILES, &env).await;
+    assert_eq!(validate.code, Some(1), "{}", validate.stderr);
+    assert!(
+        validate
+            .stderr
+            .contains("TFE_ADMIN_SMTP_PASSWORD is not set")
     );
 
     let env = [
         ("TFE_ADMIN_TWILIO_AUTH_TOKEN", "canary-twilio-77a"),
-        ("TFE_ADMIN_SMTP_PASSWORD", "canary-smtp-31c"),
+        ("TFE_ADMIN_SMTP_PASSWORD", "canary-smtp-90d"),
     ];
     let out = tfe_admin(dir.path(), &args, &env).await;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(
         out.stdout.lines().filter(|l| l.ends_with(": set")).count(),
-        3
+        4
     );
     assert_eq!(
         out.stderr,
-        "3 references in tfe-admin.yaml, overlays/prod.yaml: all resolve.\n"
+        "4 references in tfe-admin.yaml, overlays/prod.yaml: all resolve.\n"
     );
     for canary in ["canary-key", "canary-twilio", "canary-smtp"] {
         assert!(!out.stdout.contains(canary) && !out.stderr.contains(canary));
     }
+    let validate = tfe_admin(dir.path(), &FILES, &env).await;
+    assert_eq!(validate.code, Some(0), "{}", validate.stderr);
 }
 
 #[tokio::test]
@@ -89,7 +101,7 @@ async fn the_json_list_gives_ci_the_names_to_pass_through() {
     let dir = files();
     let mut args = FILES.to_vec();
     args.extend(["--list-references", "--format", "json"]);
-    let env = [("TFE_ADMIN_SMTP_PASSWORD", "canary-smtp-31c")];
+    let env = [("TFE_ADMIN_SMTP_PASSWORD", "canary-smtp-90d")];
     let out = tfe_admin(dir.path(), &args, &env).await;
     assert_eq!(out.code, Some(1), "{}", out.stderr);
     let doc: Value = match serde_json::from_str(&out.stdout) {
@@ -120,9 +132,10 @@ async fn the_json_list_gives_ci_the_names_to_pass_through() {
     assert_eq!(
         rows,
         [
-            r#""env" "TFE_ADMIN_SMTP_PASSWORD" true "overlays/prod.yaml":2:13 "smtp.password" "${env:TFE_ADMIN_SMTP_PASSWORD}""#,
+            r#""env" "TFE_ADMIN_SMTP_PASSWORD" true "tfe-admin.yaml":6:13 "smtp.password" "${env:TFE_ADMIN_SMTP_PASSWORD}""#,
             r#""file" "secrets/saml-key.pem" true "tfe-admin.yaml":8:16 "saml.private-key" "${file:secrets/saml-key.pem}""#,
             r#""env" "TFE_ADMIN_TWILIO_AUTH_TOKEN" false "tfe-admin.yaml":10:15 "twilio.auth-token" "${env:TFE_ADMIN_TWILIO_AUTH_TOKEN}""#,
+            r#""file" "secrets/smtp-password" true "overlays/prod.yaml":2:13 "smtp.password" "${file:secrets/smtp-password}""#,
         ]
     );
     assert!(
