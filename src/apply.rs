@@ -13,6 +13,7 @@ use crate::catalogue::{self, ActionResponse, SectionSpec, Shape};
 use crate::diff::equivalent;
 use crate::live::{self, LiveDoc, LiveError};
 use crate::plan::{Plan, SectionPlan, Step};
+use crate::redact::Redactor;
 
 /// What happened to each section.
 #[derive(Debug, Clone, Serialize)]
@@ -160,12 +161,14 @@ pub async fn check_fresh<A: Api>(api: &A, plan: &Plan) -> Result<(), StaleError>
                 let now = live_section.doc.attribute(&expected.name);
                 if !now.is_some_and(|now| equivalent(spec.kind, spec.blank_is_unset(), now, value))
                 {
+                    // The value now is server text.
+                    let now = now.map_or_else(
+                        || "not returned".to_owned(),
+                        |v| api.redactor().value(v).to_string(),
+                    );
                     moved.push(format!(
-                        "{}.{} was {} and is now {}",
-                        section.section,
-                        expected.name,
-                        value,
-                        now.map_or_else(|| "not returned".to_owned(), Value::to_string)
+                        "{}.{} was {} and is now {now}",
+                        section.section, expected.name, value,
                     ));
                 }
             }
@@ -305,7 +308,7 @@ async fn call<A: Api>(
     let body = step.body.as_ref().map(crate::plan::RequestBody::to_json);
     let response = match api.call(step.method, &step.path, body.as_ref()).await {
         Ok(response) => response,
-        Err(e) => return Err((no_answer(&e), None)),
+        Err(e) => return Err((no_answer(&e, api.redactor()), None)),
     };
     let status = response.status;
     if response.is_success() {
@@ -333,7 +336,7 @@ fn api_message(error: &ErrorObject) -> ApiMessage {
     }
 }
 
-fn no_answer(error: &ApiError) -> Failure {
+fn no_answer(error: &ApiError, redactor: &Redactor) -> Failure {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -341,7 +344,9 @@ fn no_answer(error: &ApiError) -> Failure {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    Failure::NoAnswer { message }
+    Failure::NoAnswer {
+        message: redactor.text(&message),
+    }
 }
 
 /// Checks that the server holds what a call sent: the returned document, or a re-read.
@@ -428,7 +433,7 @@ async fn verify<A: Api>(
                 live: if planned.sensitive {
                     None
                 } else {
-                    live.cloned()
+                    live.map(|l| api.redactor().value(l))
                 },
                 sent: if planned.sensitive {
                     None
@@ -462,7 +467,7 @@ async fn document_after<A: Api>(
     let response = api
         .call(Method::Get, spec.path, None)
         .await
-        .map_err(|e| no_answer(&e))?;
+        .map_err(|e| no_answer(&e, api.redactor()))?;
     match (response.status, &response.body) {
         (404, _) if spec.shape == Shape::Policy => Ok(LiveDoc::NoPolicy),
         (200..=299, Body::Json(body))

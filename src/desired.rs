@@ -22,6 +22,22 @@ impl DesiredState {
         self.sections.iter().find(|s| s.spec.key == key)
     }
 
+    /// The values that must never be printed: those of sensitive attributes and every value
+    /// that came from a reference. Server text is redacted of them ([`crate::redact`]).
+    #[must_use]
+    pub fn secrets(&self) -> Vec<String> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.attributes.iter().flatten())
+            .filter(|a| a.is_sensitive())
+            .filter_map(|a| match &a.value {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            })
+            .collect()
+    }
+
     /// How many attributes the files set, over all sections.
     #[must_use]
     pub fn attribute_count(&self) -> usize {
@@ -65,6 +81,20 @@ pub struct DesiredAttr {
     /// The absolute directory of the file that set it: where its `${file:...}` references
     /// resolve (set by `config::load`).
     pub base_dir: Option<std::path::PathBuf>,
+}
+
+impl DesiredAttr {
+    /// Whether the value must never be shown: a sensitive attribute, or a value that came from
+    /// a `${env:...}` / `${file:...}` reference, whatever the attribute (`footer:
+    /// ${env:TFE_TOKEN}` must not print the token).
+    #[must_use]
+    pub fn is_sensitive(&self) -> bool {
+        self.spec.sensitive
+            || self
+                .template
+                .as_deref()
+                .is_some_and(crate::config::interpolate::has_reference)
+    }
 }
 
 impl fmt::Debug for DesiredAttr {

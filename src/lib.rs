@@ -18,6 +18,7 @@ pub mod live;
 pub mod options;
 pub mod output;
 pub mod plan;
+pub mod redact;
 pub mod render;
 pub mod sandbox;
 pub mod secret;

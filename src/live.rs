@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::api::{Api, ApiError, Body, ErrorObject, Method, Response, jsonapi};
 use crate::catalogue::{Release, SectionSpec, Shape};
+use crate::redact::Redactor;
 
 /// What the installation has now.
 #[derive(Debug, Clone, Default)]
@@ -146,7 +147,7 @@ pub async fn read<A: Api>(
         api.call(Method::Get, "ping", None),
         join_all(reads)
     );
-    check_account(&account?)?;
+    check_account(&account?, api.redactor())?;
     let release = ping.ok().and_then(|r| release_of(&r));
     let mut state = LiveState {
         release,
@@ -170,7 +171,7 @@ pub fn release_of(response: &Response) -> Option<Release> {
         .or_else(|| response.tfe_version.as_deref().and_then(Release::parse))
 }
 
-fn check_account(response: &Response) -> Result<(), LiveError> {
+fn check_account(response: &Response, redactor: &Redactor) -> Result<(), LiveError> {
     match response.status {
         200..=299 => {}
         401 => return Err(LiveError::Unauthorized),
@@ -187,12 +188,14 @@ fn check_account(response: &Response) -> Result<(), LiveError> {
         });
     };
     let flag = |name: &str| account.attributes.get(name).and_then(Value::as_bool);
-    let username = account
-        .attributes
-        .get("username")
-        .and_then(Value::as_str)
-        .unwrap_or("an unknown account")
-        .to_owned();
+    // Printed in the error: server text.
+    let username = redactor.text(
+        account
+            .attributes
+            .get("username")
+            .and_then(Value::as_str)
+            .unwrap_or("an unknown account"),
+    );
     if flag("is-service-account") == Some(true) {
         return Err(LiveError::ServiceAccount { username });
     }

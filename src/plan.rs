@@ -247,6 +247,27 @@ impl Plan {
     pub fn has_changes(&self) -> bool {
         self.sections.iter().any(|s| !s.steps.is_empty())
     }
+
+    /// Redacts the live values the plan shows and keeps (`before`, `expect`): they are server
+    /// text. A shown value loses the secrets in it; a kept one that holds a secret is dropped,
+    /// like a sensitive value, since the saved plan must not hold it (its staleness is then
+    /// not checked).
+    pub fn redact_live_values(&mut self, redactor: &crate::redact::Redactor) {
+        for section in &mut self.sections {
+            for attr in &mut section.attributes {
+                attr.before = attr.before.as_ref().map(|v| redactor.value(v));
+            }
+            for expectation in section.steps.iter_mut().flat_map(|s| s.expect.iter_mut()) {
+                if expectation
+                    .value
+                    .as_ref()
+                    .is_some_and(|v| redactor.contains_secret(v))
+                {
+                    expectation.value = None;
+                }
+            }
+        }
+    }
 }
 
 /// Builds the plan of a diff.
@@ -332,7 +353,7 @@ fn section_plan(
         .iter()
         .map(|c| Expectation {
             name: c.attr.spec.name.to_owned(),
-            value: if c.attr.spec.sensitive {
+            value: if c.attr.is_sensitive() {
                 None
             } else {
                 c.before.clone()
@@ -518,7 +539,7 @@ fn body(spec: &SectionSpec, attrs: &[&DesiredAttr]) -> RequestBody {
 }
 
 fn planned_value(attr: &DesiredAttr) -> PlannedValue {
-    let sensitive = attr.spec.sensitive;
+    let sensitive = attr.is_sensitive();
     PlannedValue {
         name: attr.spec.name.to_owned(),
         sensitive,
@@ -539,7 +560,7 @@ fn attribute_plan(
     role: AttributeRole,
     before: Option<&Value>,
 ) -> AttributePlan {
-    let sensitive = attr.spec.sensitive;
+    let sensitive = attr.is_sensitive();
     AttributePlan {
         name: attr.spec.name.to_owned(),
         role,

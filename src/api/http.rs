@@ -6,7 +6,10 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock: the same as std's, except that tests can pause it.
+use tokio::time::Instant;
 
 use backon::{ExponentialBuilder, Retryable as _};
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -14,6 +17,7 @@ use serde_json::Value;
 
 use super::{Api, ApiError, Body, Method, Response};
 use crate::bounded::{self, ReadError};
+use crate::redact::Redactor;
 use crate::secret::Secret;
 
 /// How to reach the API.
@@ -32,6 +36,8 @@ pub struct HttpConfig {
     pub timeout: Duration,
     /// Attempts per request, the first included.
     pub max_attempts: usize,
+    /// The desired state's secrets; the token is added to them.
+    pub redactor: Redactor,
 }
 
 /// Why the client could not be built.
@@ -67,6 +73,7 @@ pub struct HttpApi {
     limiter: RateLimiter,
     timeout: Duration,
     max_attempts: usize,
+    redactor: Redactor,
 }
 
 impl HttpApi {
@@ -125,6 +132,7 @@ impl HttpApi {
             limiter: RateLimiter::new(config.rps),
             timeout: config.timeout,
             max_attempts: config.max_attempts.max(1),
+            redactor: config.redactor.with([config.token.expose()]),
         })
     }
 
@@ -168,13 +176,21 @@ impl HttpApi {
             .map(|s| Duration::from_secs_f64(s.min(60.0)));
         let tfe_version = header("x-tfe-version");
         let tfe_current_version = header("x-tfe-current-version");
-        let content_type = header("content-type").unwrap_or_default();
+        // Server text that may be printed is redacted here, at the door: the content type
+        // (quoted when a body is not JSON:API) and every string of an error response (titles,
+        // details, `meta`: a server may echo the request, secrets and all). A successful
+        // document stays raw: the diff compares real values; its printed parts are redacted
+        // where they become report data.
+        let content_type = self
+            .redactor
+            .text(&header("content-type").unwrap_or_default());
         let bytes = read_body(response, method).await?;
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             Body::Empty
         } else {
             match serde_json::from_slice::<Value>(&bytes) {
-                Ok(value) => Body::Json(value),
+                Ok(value) if (200..300).contains(&status) => Body::Json(value),
+                Ok(value) => Body::Json(self.redactor.message_document(&value)),
                 Err(_) => Body::Other { content_type },
             }
         };
@@ -203,6 +219,10 @@ impl HttpApi {
 }
 
 impl Api for HttpApi {
+    fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -403,7 +423,7 @@ impl RateLimiter {
             }
             slot
         };
-        tokio::time::sleep_until(slot.into()).await;
+        tokio::time::sleep_until(slot).await;
     }
 }
 
@@ -411,7 +431,8 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
-    #[tokio::test]
+    // On a paused clock: the times measured are the limiter's own, not a busy machine's.
+    #[tokio::test(start_paused = true)]
     async fn the_limiter_never_lets_more_than_rps_start_in_a_second() {
         let limiter = RateLimiter::new(5);
         let start = Instant::now();

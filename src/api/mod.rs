@@ -143,6 +143,11 @@ pub enum ApiError {
 
 /// What `live` and `apply` need from the API.
 pub trait Api: Sync {
+    /// The secrets that must not come back out: the token and the desired state's secrets.
+    /// Error responses are redacted already; a caller turning a successful document's text
+    /// into report data redacts it with this.
+    fn redactor(&self) -> &crate::redact::Redactor;
+
     /// Sends one request (retried and rate limited as the method allows) and returns the
     /// final response, whatever its status.
     fn call(

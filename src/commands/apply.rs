@@ -11,6 +11,7 @@ use crate::config::interpolate;
 use crate::error::Error;
 use crate::options::{self, Connection};
 use crate::plan::{FORMAT_VERSION, Plan, SecretValue};
+use crate::redact::Redactor;
 use crate::{output, render};
 
 use super::connect;
@@ -61,7 +62,7 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
         confirm()?;
     }
     let outcome = runtime.block_on(async {
-        let connected = connect::connect(&connection).await?;
+        let connected = connect::connect(&connection, &Redactor::new(secrets(&plan))).await?;
         // Always, even right after the plan's own read: a person may have taken an hour to
         // say yes, and two pipelines may race.
         if let Err(stale) = apply::check_fresh(&connected.api, &plan).await {
@@ -93,6 +94,22 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
         });
     }
     Ok(0)
+}
+
+/// The secret values the plan sends (from memory, or read again from a saved plan's
+/// references): what the server must not be allowed to print back.
+fn secrets(plan: &Plan) -> Vec<String> {
+    plan.sections
+        .iter()
+        .flat_map(|s| s.steps.iter())
+        .filter_map(|step| step.body.as_ref())
+        .flat_map(|body| body.attributes.iter())
+        .filter_map(|value| value.secret.as_ref())
+        .map(|secret| match &secret.0 {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .collect()
 }
 
 fn empty_outcome(plan: &Plan) -> Outcome {

@@ -5,6 +5,7 @@
 use crate::api::http::{HttpApi, HttpConfig};
 use crate::error::Error;
 use crate::options::{self, Connection, Target};
+use crate::redact::Redactor;
 use crate::sandbox::{self, Sandbox, SandboxConfig};
 use crate::secret::Secret;
 
@@ -25,11 +26,12 @@ impl Connected {
     }
 }
 
-/// Connects to the target.
+/// Connects to the target. `secrets` are the values the client redacts from what the server
+/// says (the token is added to them).
 ///
 /// # Errors
 /// No token, a bad CA file, a sandbox that cannot start.
-pub async fn connect(connection: &Connection) -> Result<Connected, Error> {
+pub async fn connect(connection: &Connection, secrets: &Redactor) -> Result<Connected, Error> {
     let address = connection.target.display();
     let (url, token, sandbox) = match &connection.target {
         Target::Url(url) => {
@@ -63,6 +65,7 @@ pub async fn connect(connection: &Connection) -> Result<Connected, Error> {
         rps: connection.rps,
         timeout: connection.timeout,
         max_attempts: 5,
+        redactor: secrets.clone(),
     })?;
     Ok(Connected {
         api,

@@ -1,9 +1,12 @@
 //! `tfe-admin export`: read the live settings (GET only) and write them as a desired-state
 //! file, to stdout or `-o FILE`. The file holds references, never secret values.
 
+use crate::api::Api as _;
 use crate::cli::ExportArgs;
 use crate::error::Error;
 use crate::export::{self, Source};
+use crate::live::LiveDoc;
+use crate::redact::Redactor;
 use crate::{live, options, output};
 
 use super::connect;
@@ -13,11 +16,20 @@ pub fn run(args: &ExportArgs) -> Result<u8, Error> {
     let connection = options::connection(&args.connection, &options::process_env)?;
     let runtime = connect::runtime()?;
     let text = runtime.block_on(async {
-        let connected = connect::connect(&connection).await?;
+        let connected = connect::connect(&connection, &Redactor::default()).await?;
         let state = live::read(&connected.api, &sections).await;
         let address = connected.address.clone();
+        let redactor = connected.api.redactor().clone();
         connected.close().await;
-        let state = state?;
+        let mut state = state?;
+        // The file is written from server text: a live value holding the token loses it.
+        for section in &mut state.sections {
+            if let LiveDoc::Document(attributes) = &mut section.doc {
+                for value in attributes.values_mut() {
+                    *value = redactor.value(value);
+                }
+            }
+        }
         Ok::<String, Error>(export::render(&state, &Source { address: &address }))
     })?;
     match &args.output {

@@ -4,11 +4,13 @@
 use std::io::Write as _;
 use std::path::Path;
 
+use crate::api::Api as _;
 use crate::cli::{ChangeArgs, ConnectionArgs, FileArgs, PlanArgs, PlanFormat};
 use crate::config::{self, LoadOptions, Loaded};
 use crate::error::Error;
 use crate::options::Connection;
 use crate::plan::{self, Plan, PlanOptions};
+use crate::redact::Redactor;
 use crate::{diff, live, options, output, render};
 
 use super::connect;
@@ -81,14 +83,18 @@ pub async fn make_plan(
     connection: &options::Connection,
     plan_options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let connected = connect::connect(connection).await?;
+    let secrets = Redactor::new(loaded.state.secrets());
+    let connected = connect::connect(connection, &secrets).await?;
     let sections: Vec<_> = loaded.state.sections.iter().map(|s| s.spec).collect();
     let live = live::read(&connected.api, &sections).await;
     let address = connected.address.clone();
+    let redactor = connected.api.redactor().clone();
     connected.close().await;
     let live = live?;
     let diff = diff::diff(&loaded.state, &live);
-    Ok(plan::build(&diff, &address, live.release, plan_options))
+    let mut plan = plan::build(&diff, &address, live.release, plan_options);
+    plan.redact_live_values(&redactor);
+    Ok(plan)
 }
 
 /// Writes the plan file (owner-only): references, never secret values.

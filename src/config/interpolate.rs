@@ -196,6 +196,24 @@ fn scan(
     Ok(changed.then_some(out))
 }
 
+/// Whether the text holds a `${env:...}` or `${file:...}` reference: its value came from
+/// outside the file, and is sensitive wherever it lands (`$${` escapes alone are not).
+#[must_use]
+pub fn has_reference(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("$${") {
+            rest = after;
+        } else if tail.starts_with("${") {
+            return true;
+        } else {
+            rest = &tail[1..];
+        }
+    }
+    false
+}
+
 fn lookup(reference: &str, base_dir: &Path, env: EnvLookup<'_>) -> Result<String, ReferenceError> {
     if let Some(name) = reference.strip_prefix("env:") {
         let valid = !name.is_empty()
@@ -330,6 +348,9 @@ mod tests {
     #[test]
     fn escapes_write_a_literal() {
         assert_eq!(run("$${env:TOKEN}"), Ok(Some("${env:TOKEN}".to_owned())));
+        assert!(!has_reference("$${env:TOKEN} costs $5"));
+        assert!(has_reference("$${x} ${env:TOKEN}"));
+        assert!(has_reference("${file:a}"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::path::Path;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
-use crate::common::{Run, tfe_admin, workdir};
+use crate::common::{Control, Fault, Run, start_sandbox, tfe_admin, tfe_admin_against, workdir};
 
 const YAML: &str = "general:\n  api-rate-limit: 45\n";
 
@@ -169,4 +169,275 @@ async fn a_response_body_beyond_8_mib_is_refused() {
             run.stderr
         );
     }
+}
+
+// --- Secrets a server echoes ---------------------------------------------------------------
+
+/// One canary per secret attribute, and one for a non-secret attribute set from a reference
+/// (sensitive too: it came from the environment).
+const CANARIES: &[(&str, &str)] = &[
+    ("C_SMTP_PASSWORD", "canary-smtp-password-1f3a"),
+    ("C_SMTP_CLIENT_SECRET", "canary-smtp-client-secret-2b4c"),
+    ("C_TWILIO_AUTH_TOKEN", "canary-twilio-auth-token-3c5d"),
+    (
+        "C_SAML_PRIVATE_KEY",
+        "-----BEGIN PRIVATE KEY-----\ncanary-saml-private-key-4d6e\n-----END PRIVATE KEY-----",
+    ),
+    ("C_AWS_SECRET_KEY", "canary-aws-secret-key-5e7f"),
+    (
+        "C_GCP_CREDENTIALS",
+        r#"{"type": "service_account", "private_key": "canary-gcp-credentials-6f80"}"#,
+    ),
+    ("C_AZURE_CLIENT_SECRET", "canary-azure-client-secret-7091"),
+    ("C_FOOTER", "canary-footer-from-env-81a2"),
+];
+
+/// What must never be printed: each canary's distinctive part, and the token.
+fn forbidden(token: &str) -> Vec<String> {
+    let mut all: Vec<String> = CANARIES
+        .iter()
+        .map(|(_, v)| {
+            let start = v.find("canary-").unwrap_or(0);
+            v[start..start + 24].to_owned()
+        })
+        .collect();
+    all.push(token.to_owned());
+    all
+}
+
+/// Every secret attribute set from a canary, and a change in each section so that each is
+/// written.
+const SECRET_YAML: &str = "\
+smtp:
+  host: smtp.example.com
+  password: ${env:C_SMTP_PASSWORD}
+  client-secret: ${env:C_SMTP_CLIENT_SECRET}
+twilio:
+  account-sid: AC-canary-test
+  auth-token: ${env:C_TWILIO_AUTH_TOKEN}
+  test-number: '+15550199'
+saml:
+  debug: true
+  private-key: ${env:C_SAML_PRIVATE_KEY}
+cost-estimation:
+  aws-secret-key: ${env:C_AWS_SECRET_KEY}
+  gcp-credentials: ${env:C_GCP_CREDENTIALS}
+  azure-client-secret: ${env:C_AZURE_CLIENT_SECRET}
+customization:
+  footer: ${env:C_FOOTER}
+  login-help: plain help
+";
+
+/// A JSON:API error that echoes everything: each canary and the token in the title, the
+/// request body (as JSON text) in the detail with an escape sequence that would clear the
+/// terminal, and all of it again in `meta`, keys included.
+fn echoing_error(status: u16, token: &str, pointer: Option<&str>) -> String {
+    let values: Vec<&str> = CANARIES.iter().map(|(_, v)| *v).collect();
+    let attributes: serde_json::Map<String, serde_json::Value> = CANARIES
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+        .collect();
+    let body = serde_json::json!({"data": {"attributes": attributes}}).to_string();
+    let mut error = serde_json::json!({
+        "status": status.to_string(),
+        "title": format!("rejected {} for {token}", values.join(" ")),
+        "detail": format!("\u{1b}[2J\rthe body was: {body}"),
+        "meta": {"echo": values, token: body},
+    });
+    if let Some(pointer) = pointer {
+        error["source"] = serde_json::json!({ "pointer": pointer });
+    }
+    serde_json::json!({ "errors": [error] }).to_string()
+}
+
+/// Fails the test when the run printed a secret or a raw escape sequence; it must have shown
+/// the redacted text instead.
+fn assert_redacted(label: &str, run: &Run, token: &str) {
+    for text in forbidden(token) {
+        assert!(
+            !run.stdout.contains(&text) && !run.stderr.contains(&text),
+            "{label}: printed {text:?}\nstdout:\n{}\nstderr:\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        !all.contains('\u{1b}') && !all.contains('\r'),
+        "{label}: raw control characters:\n{all:?}"
+    );
+}
+
+fn env_with_canaries() -> Vec<(&'static str, &'static str)> {
+    CANARIES.to_vec()
+}
+
+/// Live state where a non-secret value holds the token and a canary: server text, redacted
+/// wherever it is shown or kept.
+async fn live_echoing(control: &Control, token: &str) {
+    control
+        .set_state(serde_json::json!({
+            "version": 1,
+            "settings": {
+                "customization": {"login-help": format!("hi {token} canary-smtp-password-1f3a")},
+                "general": {"api-rate-limit": 30},
+            },
+            "write-only-set": {},
+            "policies": {},
+        }))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_redacts_what_the_server_echoes_in_every_format() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    let token = sandbox.admin_token().to_owned();
+    live_echoing(&control, &token).await;
+    let dir = workdir(SECRET_YAML);
+    let env = env_with_canaries();
+    for format in ["text", "json", "markdown"] {
+        // A successful plan: the live header (server text holding the token) is shown
+        // redacted; the referenced footer is sensitive.
+        let run =
+            tfe_admin_against(&sandbox, dir.path(), &["plan", "--format", format], &env).await;
+        assert_eq!(run.code, Some(0), "{format}: {}", run.stderr);
+        assert_redacted(format, &run, &token);
+        assert!(
+            run.stdout.contains("hi (sensitive) (sensitive)"),
+            "{format}: {}",
+            run.stdout
+        );
+        // A GET that fails with the token and every canary in its error.
+        control
+            .fault(
+                Fault::new("/api/v2/admin/customization-settings", 400)
+                    .method("GET")
+                    .body(&echoing_error(400, &token, None)),
+            )
+            .await;
+        let run =
+            tfe_admin_against(&sandbox, dir.path(), &["plan", "--format", format], &env).await;
+        assert_eq!(run.code, Some(1), "{format}: {}", run.stderr);
+        assert_redacted(&format!("{format}, GET error"), &run, &token);
+        assert!(
+            run.stderr
+                .contains("GET admin/customization-settings answered 400: rejected (sensitive)"),
+            "{format}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("\\u{1b}[2J\\rthe body was"),
+            "{}",
+            run.stderr
+        );
+    }
+    // The saved plan keeps neither a secret nor the live value that holds the token.
+    let run = tfe_admin_against(&sandbox, dir.path(), &["plan", "--out", "p.json"], &env).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let saved = std::fs::read_to_string(dir.path().join("p.json")).unwrap_or_default();
+    for text in forbidden(&token) {
+        assert!(!saved.contains(&text), "the saved plan holds {text:?}");
+    }
+}
+
+/// The PATCH faults of one apply: each section fails with another status, each echoing.
+async fn echoing_write_faults(control: &Control, token: &str) {
+    for (path, method, status, pointer) in [
+        ("/api/v2/admin/smtp-settings", "PATCH", 401, None),
+        ("/api/v2/admin/customization-settings", "PATCH", 409, None),
+        (
+            "/api/v2/admin/saml-settings",
+            "PATCH",
+            422,
+            Some("/data/attributes/private-key"),
+        ),
+        ("/api/v2/admin/cost-estimation-settings", "PATCH", 400, None),
+        ("/api/v2/admin/twilio-settings/verify", "POST", 500, None),
+    ] {
+        control
+            .fault(
+                Fault::new(path, status)
+                    .method(method)
+                    .body(&echoing_error(status, token, pointer)),
+            )
+            .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_and_saved_plans_redact_what_the_server_echoes() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    let token = sandbox.admin_token().to_owned();
+    live_echoing(&control, &token).await;
+    let dir = workdir(SECRET_YAML);
+    let env = env_with_canaries();
+    for format in ["text", "json"] {
+        echoing_write_faults(&control, &token).await;
+        let run = tfe_admin_against(
+            &sandbox,
+            dir.path(),
+            &["apply", "--auto-approve", "--format", format],
+            &env,
+        )
+        .await;
+        assert_eq!(run.code, Some(1), "{format}: {}", run.stderr);
+        assert_redacted(&format!("apply -f, {format}"), &run, &token);
+        assert!(
+            run.stderr.contains("rejected (sensitive)"),
+            "{}",
+            run.stderr
+        );
+        control.clear_faults().await;
+        live_echoing(&control, &token).await;
+
+        let planned =
+            tfe_admin_against(&sandbox, dir.path(), &["plan", "--out", "p.json"], &env).await;
+        assert_eq!(planned.code, Some(0), "{}", planned.stderr);
+        echoing_write_faults(&control, &token).await;
+        let run = tfe_admin_against(
+            &sandbox,
+            dir.path(),
+            &["apply", "p.json", "--format", format],
+            &env,
+        )
+        .await;
+        assert_eq!(run.code, Some(1), "{format}: {}", run.stderr);
+        assert_redacted(&format!("apply PLANFILE, {format}"), &run, &token);
+        assert!(
+            run.stderr.contains("rejected (sensitive)"),
+            "{}",
+            run.stderr
+        );
+        control.clear_faults().await;
+        live_echoing(&control, &token).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_redacts_the_token_from_live_values_and_errors() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    let token = sandbox.admin_token().to_owned();
+    live_echoing(&control, &token).await;
+    let dir = workdir("{}\n");
+    let run = tfe_admin_against(&sandbox, dir.path(), &["export"], &[]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!run.stdout.contains(&token), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("login-help: \"hi (sensitive) canary"),
+        "{}",
+        run.stdout
+    );
+    control
+        .fault(
+            Fault::new("/api/v2/admin/general-settings", 404)
+                .body(&echoing_error(404, &token, None)),
+        )
+        .await;
+    let run = tfe_admin_against(&sandbox, dir.path(), &["export"], &[]).await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(!run.stderr.contains(&token), "{}", run.stderr);
+    assert!(run.stderr.contains("for (sensitive)"), "{}", run.stderr);
 }
