@@ -62,6 +62,11 @@ pub enum Error {
     },
     #[error("{} is not a saved plan of this tool ({reason})", path.display())]
     PlanFormat { path: PathBuf, reason: String },
+    #[error(
+        "no TFE address: a saved plan does not choose where the token is sent (it was made \
+         against {planned})"
+    )]
+    SavedPlanAddress { planned: String },
     #[error("the plan was made against {planned}, but this run targets {target}")]
     AddressMismatch { planned: String, target: String },
     #[error("cannot resolve `{reference}` for `{section}.{attribute}`: {problem}")]
@@ -123,6 +128,9 @@ impl Error {
             Error::NoTerminal => Some("review the plan, then run apply with --auto-approve (or apply a saved plan)".to_owned()),
             Error::Blocked { .. } => Some("rerun with --allow-destroy if that is what you want".to_owned()),
             Error::AddressMismatch { .. } => Some("run the saved plan against the address it was made for, or plan again".to_owned()),
+            Error::SavedPlanAddress { planned } => Some(format!(
+                "pass --address {planned} (or set TFE_ADDRESS) if that is where it should go"
+            )),
             Error::PlanSecret {
                 problem: ReferenceError::UnsetVariable { name },
                 ..

@@ -90,26 +90,14 @@ pub enum OptionsError {
     ZeroRps,
 }
 
-/// Resolves the connection options from flags and environment.
+/// Resolves the connection options from flags and environment. The address comes from
+/// nowhere else: a saved plan records one, but never chooses where the token goes.
 ///
 /// # Errors
 /// A missing or insecure address, a zero rate.
 pub fn connection(
     args: &ConnectionArgs,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Connection, OptionsError> {
-    connection_or(args, env, None)
-}
-
-/// As [`connection`], with an address to use when neither the flag nor the environment gives
-/// one (a saved plan's own address).
-///
-/// # Errors
-/// As [`connection`].
-pub fn connection_or(
-    args: &ConnectionArgs,
-    env: &dyn Fn(&str) -> Option<String>,
-    fallback: Option<&str>,
 ) -> Result<Connection, OptionsError> {
     if args.rps == 0 {
         return Err(OptionsError::ZeroRps);
@@ -123,7 +111,6 @@ pub fn connection_or(
                 .filter(|h| !h.is_empty())
                 .map(|h| format!("https://{h}"))
         })
-        .or_else(|| fallback.map(str::to_owned))
         .ok_or(OptionsError::NoAddress)?;
     let target = parse_target(&address)?;
     let skip_verify = env("TFE_SSL_SKIP_VERIFY")

@@ -186,10 +186,18 @@ fn read_plan(path: &Path) -> Result<Plan, Error> {
     Ok(plan)
 }
 
-/// The connection of a saved plan: its own address unless one is given, which must match.
+/// The connection of a saved plan: the address given, which must be the plan's own.
 fn saved_plan_connection(args: &ApplyArgs, plan: &Plan) -> Result<Connection, Error> {
-    let connection =
-        options::connection_or(&args.connection, &options::process_env, Some(&plan.address))?;
+    // Only the flag or the environment say where the token goes: an edited plan file must
+    // not send it to another host.
+    let connection = match options::connection(&args.connection, &options::process_env) {
+        Err(options::OptionsError::NoAddress) => {
+            return Err(Error::SavedPlanAddress {
+                planned: plan.address.clone(),
+            });
+        }
+        other => other?,
+    };
     let target = connection.target.display();
     if target != plan.address {
         return Err(Error::AddressMismatch {

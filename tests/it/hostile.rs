@@ -441,3 +441,56 @@ async fn export_redacts_the_token_from_live_values_and_errors() {
     assert!(!run.stderr.contains(&token), "{}", run.stderr);
     assert!(run.stderr.contains("for (sensitive)"), "{}", run.stderr);
 }
+
+// --- A plan file does not choose where the token goes -------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_file_edited_to_another_address_sends_nothing_anywhere() {
+    let ours = start_sandbox().await;
+    let theirs = start_sandbox().await;
+    let (ours_control, theirs_control) = (Control::new(&ours), Control::new(&theirs));
+    let dir = workdir(YAML);
+    let planned = tfe_admin_against(&ours, dir.path(), &["plan", "--out", "p.json"], &[]).await;
+    assert_eq!(planned.code, Some(0), "{}", planned.stderr);
+    let path = dir.path().join("p.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let edited = text.replace(&ours.url(), &theirs.url());
+    assert_ne!(edited, text, "the plan records its address");
+    if let Err(e) = std::fs::write(&path, edited) {
+        panic!("{e}");
+    }
+    ours_control.clear_requests().await;
+
+    // No address given: the plan's own is not used.
+    let run = tfe_admin(
+        dir.path(),
+        &["apply", "p.json"],
+        &[("TFE_TOKEN", ours.admin_token())],
+    )
+    .await;
+    refused(
+        &run,
+        &[&format!(
+            "error: no TFE address: a saved plan does not choose where the token is sent (it was made against {})",
+            theirs.url()
+        )],
+    );
+    // Our address given: the plan was made for another, and is refused.
+    let run = tfe_admin_against(&ours, dir.path(), &["apply", "p.json"], &[]).await;
+    refused(
+        &run,
+        &[&format!(
+            "error: the plan was made against {}, but this run targets {}",
+            theirs.url(),
+            ours.url()
+        )],
+    );
+    assert!(
+        theirs_control.requests().await.is_empty(),
+        "a request reached the other host"
+    );
+    assert!(
+        ours_control.requests().await.is_empty(),
+        "a refused plan sends nothing"
+    );
+}
