@@ -428,3 +428,99 @@ pub async fn tfe_admin_against(
     full_env.extend_from_slice(env);
     tfe_admin(dir, args, &full_env).await
 }
+
+/// The crate's directory: where the repository's files are.
+#[must_use]
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file of the repository, as text.
+#[must_use]
+pub fn repo_text(path: &str) -> String {
+    match std::fs::read_to_string(repo_root().join(path)) {
+        Ok(text) => text,
+        Err(e) => panic!("cannot read {path}: {e}"),
+    }
+}
+
+/// A YAML file of the repository (a workflow, a recipe, `action.yml`), as JSON.
+#[must_use]
+pub fn repo_yaml(path: &str) -> Value {
+    match serde_saphyr::from_str::<Value>(&repo_text(path)) {
+        Ok(doc) => doc,
+        Err(e) => panic!("{path} is not valid YAML: {e}"),
+    }
+}
+
+/// What the public JSON schema `tests/it/schemas/NAME` finds wrong with `doc`: one line per
+/// problem, empty when it is valid. Formats are not asserted (the schemas use them as hints).
+#[must_use]
+pub fn schema_problems(name: &str, doc: &Value) -> Vec<String> {
+    let schema: Value = match serde_json::from_str(&repo_text(&format!("tests/it/schemas/{name}")))
+    {
+        Ok(schema) => schema,
+        Err(e) => panic!("tests/it/schemas/{name} is not JSON: {e}"),
+    };
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(validator) => validator,
+        Err(e) => panic!("tests/it/schemas/{name} does not compile: {e}"),
+    };
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+/// What a shell script left behind when run by [`run_bash`].
+#[derive(Debug)]
+pub struct Script {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+    /// Every line the stand-ins logged (`NAME ARGS...`).
+    pub log: String,
+}
+
+/// Runs `script` with `bash -eo pipefail` (as GitHub and GitLab run steps) in `dir`, with
+/// only `env` in the environment, `PATH` starting with `bin` (stand-ins and links to real
+/// tools), and `STAND_IN_LOG` naming the log the stand-ins append to.
+#[must_use]
+pub fn run_bash(script: &str, dir: &Path, bin: &Path, env: &[(&str, String)]) -> Script {
+    let log = dir.join("stand-in.log");
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display());
+    let mut command = std::process::Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", dir)
+        .env("STAND_IN_LOG", &log)
+        .stdin(std::process::Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let out = match command.output() {
+        Ok(out) => out,
+        Err(e) => panic!("cannot run bash: {e}"),
+    };
+    Script {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        log: std::fs::read_to_string(&log).unwrap_or_default(),
+    }
+}
+
+/// Writes an executable stand-in `name` into `bin`: a shell script with `body`.
+pub fn stand_in(bin: &Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = bin.join(name);
+    let written = std::fs::create_dir_all(bin)
+        .and_then(|()| std::fs::write(&path, format!("#!/bin/sh\n{body}")))
+        .and_then(|()| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)));
+    if let Err(e) = written {
+        panic!("cannot write the stand-in {name}: {e}");
+    }
+}

@@ -19,5 +19,6 @@ mod output;
 mod plan;
 mod quickstart;
 mod references;
+mod release;
 mod sandbox;
 mod tls;
