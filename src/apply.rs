@@ -4,10 +4,13 @@
 //! and verification (the returned or re-read document must hold what was sent). Talks to the
 //! API through [`Api`] only; prints nothing: it returns an [`Outcome`] for `render`.
 
+use std::time::Duration;
+
 use futures_util::future::join_all;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::pace::Exhausted;
 use crate::api::{Api, ApiError, Body, ErrorObject, Method, jsonapi};
 use crate::catalogue::{self, ActionResponse, SectionSpec, Shape};
 use crate::diff::equivalent;
@@ -74,12 +77,51 @@ pub enum Failure {
     MailCredentials { errors: Vec<ApiMessage> },
     /// An answer that is not JSON:API (an HTML page from a proxy).
     NotJson { status: u16, content_type: String },
-    /// No answer (connection, timeout, rate limit that never lifted).
+    /// No answer (connection, timeout).
     NoAnswer { message: String },
+    /// Still 429 when the run's rate-limit budget ran out: the server did nothing.
+    RateLimited(RateLimited),
     /// The server accepted the write but does not hold what was sent.
     NotVerified { attributes: Vec<Mismatch> },
     /// A section this one depends on failed.
     Dependency { section: String },
+}
+
+/// How a write stayed rate limited.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RateLimited {
+    /// 429 responses in the whole run.
+    pub responses: u32,
+    pub waited_seconds: f64,
+    pub budget_seconds: f64,
+    /// The wait the server asked for, when it was beyond what was left of the budget.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub asked_seconds: Option<f64>,
+}
+
+impl From<&Exhausted> for RateLimited {
+    fn from(exhausted: &Exhausted) -> Self {
+        RateLimited {
+            responses: exhausted.seen,
+            waited_seconds: exhausted.waited.as_secs_f64(),
+            budget_seconds: exhausted.budget.as_secs_f64(),
+            asked_seconds: exhausted.asked.map(|d| d.as_secs_f64()),
+        }
+    }
+}
+
+impl From<&RateLimited> for Exhausted {
+    fn from(report: &RateLimited) -> Self {
+        let duration = |s: f64| Duration::try_from_secs_f64(s).unwrap_or_default();
+        Exhausted {
+            seen: report.responses,
+            waited: duration(report.waited_seconds),
+            budget: duration(report.budget_seconds),
+            limit: None,
+            asked: report.asked_seconds.map(duration),
+        }
+    }
 }
 
 /// A JSON:API error, with the attribute its pointer names.
@@ -308,6 +350,10 @@ async fn call<A: Api>(
     let body = step.body.as_ref().map(crate::plan::RequestBody::to_json);
     let response = match api.call(step.method, &step.path, body.as_ref()).await {
         Ok(response) => response,
+        // An answer, and a clear one: the server did nothing.
+        Err(ApiError::RateLimited { exhausted, .. }) => {
+            return Err((Failure::RateLimited((&exhausted).into()), Some(429)));
+        }
         Err(e) => return Err((no_answer(&e, api.redactor()), None)),
     };
     let status = response.status;

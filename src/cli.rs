@@ -140,6 +140,10 @@ pub struct ConnectionArgs {
     /// Seconds to wait for one response before giving up on it.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+    /// Seconds this run may spend, in all, waiting on the server's rate limit (429 responses,
+    /// which are retried) before it gives up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub rate_limit_budget: u64,
 }
 
 impl FileArgs {

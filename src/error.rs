@@ -6,6 +6,7 @@ use std::error::Error as _;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use crate::api::ApiError;
 use crate::api::http::BuildError;
 use crate::apply::StaleError;
 use crate::config::Invalid;
@@ -106,7 +107,7 @@ impl Error {
         match self {
             Error::Invalid(invalid) => Some(invalid_hint(invalid)),
             // A failed staleness re-read: its own cause tells what to do, not a race.
-            Error::Live(e) | Error::Stale(StaleError::Read(e)) => e.hint().map(str::to_owned),
+            Error::Live(e) | Error::Stale(StaleError::Read(e)) => e.hint(),
             Error::Sandbox(e) => e.hint().map(str::to_owned),
             Error::Options(OptionsError::NoToken { .. }) => Some(
                 "the token must belong to a site administrator's user account; set it in the \
@@ -199,9 +200,45 @@ fn invalid_hint(invalid: &Invalid) -> String {
         .to_owned()
 }
 
+/// A wrong or unreachable address, wherever in the run it was met, reported alone: one
+/// `error:` line naming the address and where it came from, its one cause, one hint. The
+/// stage that met it ("cannot read the live settings") and the connector's own chain of
+/// errors tell the user nothing they can act on. Found by type, never by message text.
+fn address_problem(error: &Error) -> Option<String> {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let api =
+            cause
+                .downcast_ref::<ApiError>()
+                .or_else(|| match cause.downcast_ref::<LiveError>() {
+                    Some(LiveError::Api(api)) => Some(api),
+                    _ => None,
+                });
+        if let Some(api @ ApiError::Unreachable { cause, .. }) = api {
+            let mut out = format!("error: {api}\ncaused by: {cause}\n");
+            if let Some(hint) = api.hint() {
+                let _ = writeln!(out, "hint: {hint}");
+            }
+            return Some(out);
+        }
+        if let Some(live @ LiveError::NotTfe { .. }) = cause.downcast_ref::<LiveError>() {
+            let mut out = format!("error: {live}\n");
+            if let Some(hint) = live.hint() {
+                let _ = writeln!(out, "hint: {hint}");
+            }
+            return Some(out);
+        }
+        source = cause.source();
+    }
+    None
+}
+
 /// The whole report of an error, as printed on standard error.
 #[must_use]
 pub fn render(error: &Error) -> String {
+    if let Some(report) = address_problem(error) {
+        return report;
+    }
     let mut out = String::new();
     if matches!(error, Error::StdoutClosed) {
         return out;

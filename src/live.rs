@@ -6,7 +6,7 @@
 use futures_util::future::join_all;
 use serde_json::{Map, Value};
 
-use crate::api::{Api, ApiError, Body, ErrorObject, Method, Response, jsonapi};
+use crate::api::{Api, ApiError, Body, Endpoint, ErrorObject, Method, Response, jsonapi};
 use crate::catalogue::{Release, SectionSpec, Shape};
 use crate::redact::Redactor;
 
@@ -71,6 +71,27 @@ pub enum LiveError {
          not a user's token; the admin API accepts only a site administrator's user token"
     )]
     AccountUnreadable { status: u16 },
+    #[error(
+        "{} (the address from {}) is not a Terraform Enterprise API: GET {}/api/v2/ping \
+         answered 404",
+        endpoint.address,
+        endpoint.origin,
+        endpoint.address
+    )]
+    NotTfe { endpoint: Endpoint },
+    /// A 404 from an admin endpoint, after account/details said the token is a site admin's.
+    #[error(
+        "GET {path} answered 404 although the token belongs to a site administrator: {} may \
+         not have this endpoint, or the account lost the site-admin role since{}",
+        release.map_or_else(|| "this release of TFE".to_owned(), |r| format!("TFE {r}")),
+        said(errors)
+    )]
+    AdminEndpointMissing {
+        path: String,
+        release: Option<Release>,
+        /// What the server said (redacted at the door).
+        errors: Vec<ErrorObject>,
+    },
     #[error("GET {path} answered {status}{}", describe(errors))]
     Status {
         path: String,
@@ -95,8 +116,21 @@ pub enum LiveError {
 impl LiveError {
     /// What the user can do about it.
     #[must_use]
-    pub fn hint(&self) -> Option<&'static str> {
-        match self {
+    pub fn hint(&self) -> Option<String> {
+        let text = match self {
+            LiveError::Api(e) => return e.hint(),
+            LiveError::NotTfe { endpoint } => {
+                return Some(format!(
+                    "set {} to the installation's own address, like https://tfe.example.com \
+                     (the API is below /api/v2/ of it)",
+                    endpoint.origin
+                ));
+            }
+            LiveError::AdminEndpointMissing { .. } => Some(
+                "check that the installation's release has this setting (the API documentation \
+                 gives the release that added it), and that the account is still a site \
+                 administrator (Admin > Users)",
+            ),
             LiveError::Unauthorized => Some(
                 "check TFE_TOKEN (or the credentials file entry for this host): it may be \
                  expired or revoked, or belong to another installation",
@@ -109,16 +143,13 @@ impl LiveError {
                 "use a token of a site administrator, or ask one to grant the role (Admin > \
                  Users)",
             ),
-            LiveError::Api(ApiError::Certificate { .. }) => Some(
-                "trust the certificate's CA with --ca-cert FILE or TFE_CA_CERT (a self-signed \
-                 certificate is its own CA), and use the host name the certificate names",
-            ),
             LiveError::NotJson { .. } => Some(
                 "check that the address points at Terraform Enterprise itself, not at a login \
                  page or proxy",
             ),
             _ => None,
-        }
+        };
+        text.map(str::to_owned)
     }
 }
 
@@ -128,6 +159,15 @@ fn describe(errors: &[ErrorObject]) -> String {
     } else {
         let parts: Vec<String> = errors.iter().map(ErrorObject::message).collect();
         format!(": {}", parts.join("; "))
+    }
+}
+
+fn said(errors: &[ErrorObject]) -> String {
+    if errors.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = errors.iter().map(ErrorObject::message).collect();
+        format!(" (the server said: {})", parts.join("; "))
     }
 }
 
@@ -147,7 +187,14 @@ pub async fn read<A: Api>(
         api.call(Method::Get, "ping", None),
         join_all(reads)
     );
-    check_account(&account?, api.redactor())?;
+    let account = account?;
+    // Before the account: when ping is missing, the address is wrong, not the token.
+    if matches!(&ping, Ok(r) if r.status == 404) {
+        return Err(LiveError::NotTfe {
+            endpoint: api.endpoint().clone(),
+        });
+    }
+    check_account(&account, api.redactor())?;
     let release = ping.ok().and_then(|r| release_of(&r));
     let mut state = LiveState {
         release,
@@ -219,6 +266,14 @@ fn section_doc(
             return Ok(LiveDoc::NotInRelease);
         }
         404 if spec.shape == Shape::Policy => return Ok(LiveDoc::NoPolicy),
+        // The account was just found to be a site admin's: "not found" is not the story.
+        404 => {
+            return Err(LiveError::AdminEndpointMissing {
+                path: path.to_owned(),
+                release,
+                errors: response.errors(),
+            });
+        }
         401 => return Err(LiveError::Unauthorized),
         status => return Err(error_for(path, status, response)),
     }

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::api::AddressOrigin;
 use crate::bounded::{self, ReadError};
 use crate::cli::ConnectionArgs;
 use crate::secret::Secret;
@@ -51,10 +52,26 @@ impl Target {
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub target: Target,
+    /// Where the address came from.
+    pub origin: AddressOrigin,
+    /// What was corrected in the address, to print before connecting.
+    pub warnings: Vec<AddressWarning>,
     pub ca_cert: Option<PathBuf>,
     pub skip_verify: bool,
     pub rps: u32,
     pub timeout: Duration,
+    /// How long the run may wait, in all, on the server's rate limit.
+    pub rate_limit_budget: Duration,
+}
+
+/// An address the tool corrected rather than refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressWarning {
+    #[error(
+        "the address from {origin} ends in the API's path: using {used} (the API is below \
+         /api/v2/ of the installation's address)"
+    )]
+    ApiPathStripped { origin: AddressOrigin, used: String },
 }
 
 /// Why the connection options are unusable.
@@ -62,16 +79,35 @@ pub struct Connection {
 pub enum OptionsError {
     #[error("no TFE address: pass --address, or set TFE_ADDRESS or TFE_HOSTNAME")]
     NoAddress,
-    #[error("`{address}` is not a URL")]
+    #[error("`{address}` (from {origin}) is not a URL")]
     BadAddress {
         address: String,
+        origin: AddressOrigin,
         #[source]
         source: url::ParseError,
     },
-    #[error("`{address}` must use https:// (http:// is accepted only for loopback addresses)")]
-    InsecureAddress { address: String },
-    #[error("`{address}`: only https:// and http:// (loopback) addresses are supported")]
-    UnsupportedScheme { address: String },
+    #[error("`{address}` (from {origin}) has no scheme: did you mean {suggestion}?")]
+    NoScheme {
+        address: String,
+        origin: AddressOrigin,
+        suggestion: String,
+    },
+    #[error(
+        "`{address}` (from {origin}) must use https:// (http:// is accepted only for loopback \
+         addresses)"
+    )]
+    InsecureAddress {
+        address: String,
+        origin: AddressOrigin,
+    },
+    #[error(
+        "`{address}` (from {origin}): only https:// and http:// (loopback) addresses are \
+         supported"
+    )]
+    UnsupportedScheme {
+        address: String,
+        origin: AddressOrigin,
+    },
     #[error("no API token: set TFE_TOKEN, or log in with `terraform login {host}`")]
     NoToken { host: String },
     #[error("cannot read the Terraform credentials file {}", path.display())]
@@ -102,21 +138,28 @@ pub fn connection(
     if args.rps == 0 {
         return Err(OptionsError::ZeroRps);
     }
-    let address = args
+    let (address, origin) = args
         .address
         .clone()
-        .or_else(|| env("TFE_ADDRESS").filter(|a| !a.is_empty()))
+        .map(|a| (a, AddressOrigin::Flag))
+        .or_else(|| {
+            env("TFE_ADDRESS")
+                .filter(|a| !a.is_empty())
+                .map(|a| (a, AddressOrigin::TfeAddress))
+        })
         .or_else(|| {
             env("TFE_HOSTNAME")
                 .filter(|h| !h.is_empty())
-                .map(|h| format!("https://{h}"))
+                .map(|h| (format!("https://{h}"), AddressOrigin::TfeHostname))
         })
         .ok_or(OptionsError::NoAddress)?;
-    let target = parse_target(&address)?;
+    let (target, warnings) = parse_address(&address, origin)?;
     let skip_verify = env("TFE_SSL_SKIP_VERIFY")
         .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "t" | "true"));
     Ok(Connection {
         target,
+        origin,
+        warnings,
         ca_cert: args.ca_cert.clone().or_else(|| {
             env("TFE_CA_CERT")
                 .filter(|c| !c.is_empty())
@@ -125,36 +168,82 @@ pub fn connection(
         skip_verify,
         rps: args.rps,
         timeout: Duration::from_secs(args.timeout.max(1)),
+        rate_limit_budget: Duration::from_secs(args.rate_limit_budget),
     })
 }
 
 /// `sandbox:FILE`, or an https URL (http only for loopback).
 ///
 /// # Errors
-/// Not a URL, a scheme other than http(s), http to a non-loopback host.
+/// As [`parse_address`].
 pub fn parse_target(address: &str) -> Result<Target, OptionsError> {
+    parse_address(address, AddressOrigin::Flag).map(|(target, _)| target)
+}
+
+/// `sandbox:FILE`, or an https URL (http only for loopback), with what was corrected: a path
+/// of `/api/v2` (a common copy-paste of the API's URL) is dropped, since the API is below it.
+///
+/// # Errors
+/// No scheme (with the likely address), not a URL, a scheme other than http(s), http to a
+/// non-loopback host.
+pub fn parse_address(
+    address: &str,
+    origin: AddressOrigin,
+) -> Result<(Target, Vec<AddressWarning>), OptionsError> {
     if let Some(file) = address.strip_prefix("sandbox:") {
         let file = if file.is_empty() {
             ".sandbox.json"
         } else {
             file
         };
-        return Ok(Target::Sandbox(PathBuf::from(file)));
+        return Ok((Target::Sandbox(PathBuf::from(file)), Vec::new()));
     }
-    let url = reqwest::Url::parse(address).map_err(|source| OptionsError::BadAddress {
+    if !address.contains("://") {
+        // `tfe.example.com` fails to parse, and `tfe.example.com:8443` parses with the scheme
+        // `tfe.example.com`: both are a host without a scheme.
+        let host = address.trim_start_matches('/');
+        let scheme = match reqwest::Url::parse(&format!("https://{host}")) {
+            Ok(url) if is_loopback(&url) => "http",
+            _ => "https",
+        };
+        return Err(OptionsError::NoScheme {
+            address: address.to_owned(),
+            origin,
+            suggestion: format!("{scheme}://{host}"),
+        });
+    }
+    let mut url = reqwest::Url::parse(address).map_err(|source| OptionsError::BadAddress {
         address: address.to_owned(),
+        origin,
         source,
     })?;
     match url.scheme() {
-        "https" => Ok(Target::Url(url)),
-        "http" if is_loopback(&url) => Ok(Target::Url(url)),
-        "http" => Err(OptionsError::InsecureAddress {
-            address: address.to_owned(),
-        }),
-        _ => Err(OptionsError::UnsupportedScheme {
-            address: address.to_owned(),
-        }),
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(OptionsError::InsecureAddress {
+                address: address.to_owned(),
+                origin,
+            });
+        }
+        _ => {
+            return Err(OptionsError::UnsupportedScheme {
+                address: address.to_owned(),
+                origin,
+            });
+        }
     }
+    let mut warnings = Vec::new();
+    let path = url.path().trim_end_matches('/');
+    if let Some(root) = path.strip_suffix("/api/v2") {
+        let root = if root.is_empty() { "/" } else { root }.to_owned();
+        url.set_path(&root);
+        warnings.push(AddressWarning::ApiPathStripped {
+            origin,
+            used: url.as_str().trim_end_matches('/').to_owned(),
+        });
+    }
+    Ok((Target::Url(url), warnings))
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -232,6 +321,7 @@ mod tests {
             ca_cert: None,
             rps: 30,
             timeout: 30,
+            rate_limit_budget: 120,
         }
     }
 

@@ -1,27 +1,30 @@
 //! The reqwest implementation of [`Api`]: bearer token, JSON:API content type, a User-Agent
-//! with the version, TLS with the system roots (plus `--ca-cert`), timeouts, a client-side
-//! rate limit, and retries (backon): 429 waits for `x-ratelimit-reset` / `Retry-After`; 5xx
-//! and connection errors are retried for idempotent methods only, with bounded exponential
-//! backoff and jitter. The token is sent, never logged: the header is marked sensitive.
+//! with the version, TLS with the system roots (plus `--ca-cert`), timeouts, the run's rate
+//! limit ([`Pacer`]), and retries: a 429 is always retried (the server did nothing) within the
+//! run's budget; 5xx and broken connections are retried for idempotent methods only, with
+//! bounded exponential backoff and jitter (backon); a refused connection at most briefly; an
+//! unknown host or a TLS failure not at all. Connection failures are classified by type,
+//! never by message text. The token is sent, never logged: the header is marked sensitive.
 
-use std::collections::VecDeque;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-// tokio's clock: the same as std's, except that tests can pause it.
-use tokio::time::Instant;
-
-use backon::{ExponentialBuilder, Retryable as _};
+use backon::{BackoffBuilder as _, ExponentialBuilder};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde_json::Value;
 
-use super::{Api, ApiError, Body, Method, Response};
+use super::pace::{self, Pacer};
+use super::{
+    AddressOrigin, Api, ApiError, Body, CertificateProblem, ConnectFailure, Endpoint, Method,
+    Response,
+};
 use crate::bounded::{self, ReadError};
 use crate::redact::Redactor;
 use crate::secret::Secret;
 
 /// How to reach the API.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpConfig {
     /// The installation's address (`https://tfe.example.com`); the API is below `/api/v2/`.
     pub address: reqwest::Url,
@@ -30,12 +33,18 @@ pub struct HttpConfig {
     pub ca_cert: Option<PathBuf>,
     /// Accept any certificate (`TFE_SSL_SKIP_VERIFY`).
     pub skip_verify: bool,
+    /// Where `address` came from, for messages about it.
+    pub origin: AddressOrigin,
     /// At most this many requests in any one-second window.
     pub rps: u32,
     /// Per request, from connecting to the end of the body.
     pub timeout: Duration,
-    /// Attempts per request, the first included.
+    /// Attempts per request on 5xx and broken connections, the first included.
     pub max_attempts: usize,
+    /// How long the whole run may wait on 429s.
+    pub rate_limit_budget: Duration,
+    /// Told when the run waits on or slows down for the server's rate limit.
+    pub observer: Option<pace::Observer>,
     /// The desired state's secrets; the token is added to them.
     pub redactor: Redactor,
 }
@@ -70,7 +79,8 @@ pub enum BuildError {
 pub struct HttpApi {
     client: reqwest::Client,
     base: reqwest::Url,
-    limiter: RateLimiter,
+    endpoint: Endpoint,
+    pacer: Pacer,
     timeout: Duration,
     max_attempts: usize,
     redactor: Redactor,
@@ -94,8 +104,9 @@ impl HttpApi {
         let mut builder = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(concat!("tfe-admin/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .connect_timeout(connect_timeout(config.timeout))
             .timeout(config.timeout)
+            .dns_resolver(Resolver)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = &config.ca_cert {
             let pem = bounded::read_file(path, bounded::CA_BUNDLE).map_err(|source| {
@@ -129,24 +140,32 @@ impl HttpApi {
         Ok(HttpApi {
             client,
             base,
-            limiter: RateLimiter::new(config.rps),
+            endpoint: Endpoint {
+                address: config.address.as_str().trim_end_matches('/').to_owned(),
+                origin: config.origin,
+            },
+            pacer: Pacer::new(
+                config.rps,
+                config.rate_limit_budget,
+                config.observer.clone(),
+            ),
             timeout: config.timeout,
             max_attempts: config.max_attempts.max(1),
             redactor: config.redactor.with([config.token.expose()]),
         })
     }
 
-    async fn once(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Response, Retry> {
-        self.limiter.acquire().await;
-        let url = self
-            .base
-            .join(path)
-            .map_err(|_| Retry::final_error(RetryKind::BadPath))?;
+    /// One attempt.
+    async fn once(&self, method: Method, path: &str, body: Option<&Value>) -> Attempt {
+        let Ok(url) = self.base.join(path) else {
+            // A path that does not join onto the base URL (never from the catalogue's paths).
+            return Attempt::Answered(Response {
+                status: 404,
+                body: Body::Empty,
+                tfe_version: None,
+                tfe_current_version: None,
+            });
+        };
         let verb = match method {
             Method::Get => reqwest::Method::GET,
             Method::Patch => reqwest::Method::PATCH,
@@ -159,7 +178,7 @@ impl HttpApi {
         }
         let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return Err(Retry::transport(e, method)),
+            Err(e) => return Attempt::Failed(e),
         };
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -169,11 +188,13 @@ impl HttpApi {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let retry_after = header("x-ratelimit-reset")
-            .or_else(|| header("retry-after"))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(60.0)));
+        let signal = (status == 429).then(|| pace::Signal {
+            retry_after: wait_of(
+                header("x-ratelimit-reset").as_deref(),
+                header("retry-after").as_deref(),
+            ),
+            limit: header("x-ratelimit-limit").and_then(|v| v.trim().parse().ok()),
+        });
         let tfe_version = header("x-tfe-version");
         let tfe_current_version = header("x-tfe-current-version");
         // Server text that may be printed is redacted here, at the door: the content type
@@ -184,7 +205,11 @@ impl HttpApi {
         let content_type = self
             .redactor
             .text(&header("content-type").unwrap_or_default());
-        let bytes = read_body(response, method).await?;
+        let bytes = match read_body(response).await {
+            Ok(bytes) => bytes,
+            Err(BodyError::TooLarge) => return Attempt::TooLarge,
+            Err(BodyError::Transport(e)) => return Attempt::Failed(e),
+        };
         let body = if bytes.iter().all(u8::is_ascii_whitespace) {
             Body::Empty
         } else {
@@ -200,21 +225,10 @@ impl HttpApi {
             tfe_version,
             tfe_current_version,
         };
-        if status == 429 {
-            return Err(Retry {
-                kind: RetryKind::Status(response),
-                retryable: true,
-                wait: retry_after,
-            });
+        match signal {
+            Some(signal) => Attempt::RateLimited(signal),
+            None => Attempt::Answered(response),
         }
-        if status >= 500 && method.is_idempotent() {
-            return Err(Retry {
-                kind: RetryKind::Status(response),
-                retryable: true,
-                wait: None,
-            });
-        }
-        Ok(response)
     }
 }
 
@@ -223,207 +237,276 @@ impl Api for HttpApi {
         &self.redactor
     }
 
+    fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
     async fn call(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
     ) -> Result<Response, ApiError> {
-        let backoff = ExponentialBuilder::default()
+        let mut backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(200))
             .with_max_delay(Duration::from_secs(5))
             .with_max_times(self.max_attempts - 1)
-            .with_jitter();
-        let mut attempts = 0usize;
-        let outcome = (|| {
-            attempts += 1;
-            self.once(method, path, body)
-        })
-        .retry(backoff)
-        .sleep(tokio::time::sleep)
-        .when(|e: &Retry| e.retryable)
-        .adjust(|e: &Retry, delay| delay.map(|d| e.wait.map_or(d, |r| r + jitter())))
-        .await;
-        match outcome {
-            Err(Retry {
-                kind: RetryKind::Status(response),
-                ..
-            }) if response.status == 429 => Err(ApiError::RateLimited {
-                method,
-                path: path.to_owned(),
-                attempts,
-            }),
-            // A final 5xx after the retries is the caller's to explain.
-            Ok(response)
-            | Err(Retry {
-                kind: RetryKind::Status(response),
-                ..
-            }) => Ok(response),
-            Err(Retry {
-                kind: RetryKind::Transport(source),
-                ..
-            }) if source.is_timeout() => Err(ApiError::Timeout {
-                method,
-                path: path.to_owned(),
-                timeout: self.timeout,
-            }),
-            Err(Retry {
-                kind: RetryKind::Transport(source),
-                ..
-            }) if certificate_problem(&source) => Err(ApiError::Certificate {
-                method,
-                path: path.to_owned(),
-                source,
-            }),
-            Err(Retry {
-                kind: RetryKind::Transport(source),
-                ..
-            }) => Err(ApiError::Transport {
-                method,
-                path: path.to_owned(),
-                source,
-            }),
-            Err(Retry {
-                kind: RetryKind::TooLarge,
-                ..
-            }) => Err(ApiError::BodyTooLarge {
-                method,
-                path: path.to_owned(),
-                limit: bounded::RESPONSE_BODY,
-            }),
-            Err(Retry {
-                kind: RetryKind::BadPath,
-                ..
-            }) => Ok(Response {
-                status: 404,
-                body: Body::Empty,
-                tfe_version: None,
-                tfe_current_version: None,
-            }),
+            .with_jitter()
+            .build();
+        let mut refused = 0u32;
+        let mut blind_429s = 0u32;
+        loop {
+            let started = self.pacer.acquire().await;
+            let error = match self.once(method, path, body).await {
+                Attempt::RateLimited(signal) => {
+                    // The server did nothing: retried whatever the method, within the budget.
+                    self.pacer
+                        .rate_limited(started, signal, blind_429s)
+                        .map_err(|exhausted| ApiError::RateLimited {
+                            method,
+                            path: path.to_owned(),
+                            exhausted,
+                        })?;
+                    if signal.retry_after.is_none() {
+                        blind_429s += 1;
+                    }
+                    continue;
+                }
+                Attempt::Answered(response) => {
+                    if response.status < 500 || !method.is_idempotent() {
+                        return Ok(response);
+                    }
+                    match backoff.next() {
+                        Some(delay) => {
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        // A final 5xx after the retries is the caller's to explain.
+                        None => return Ok(response),
+                    }
+                }
+                // Not retried: the next would be as large.
+                Attempt::TooLarge => {
+                    return Err(ApiError::BodyTooLarge {
+                        method,
+                        path: path.to_owned(),
+                        limit: bounded::RESPONSE_BODY,
+                    });
+                }
+                Attempt::Failed(error) => error,
+            };
+            let failure = self.classify(method, path, &error);
+            let delay = match &failure {
+                // Nothing listens: no request was sent, so any method may try again, twice,
+                // quickly (a server restarting); not worth seconds.
+                ApiError::Unreachable {
+                    cause: ConnectFailure::Refused,
+                    ..
+                } if refused < 2 => {
+                    refused += 1;
+                    Some(Duration::from_millis(100) * refused)
+                }
+                // Unknown hosts and TLS failures do not heal in seconds; a timeout has already
+                // taken its time.
+                ApiError::Unreachable { .. } | ApiError::Timeout { .. } => None,
+                // Broken after the request may have reached the server.
+                _ if !method.is_idempotent() => None,
+                _ => backoff.next(),
+            };
+            match delay {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => return Err(failure),
+            }
         }
     }
+}
+
+impl HttpApi {
+    /// What a transport error means, from the types in its chain.
+    fn classify(&self, method: Method, path: &str, error: &reqwest::Error) -> ApiError {
+        if error.is_timeout() {
+            return if error.is_connect() {
+                self.unreachable(ConnectFailure::TimedOut {
+                    timeout: connect_timeout(self.timeout),
+                })
+            } else {
+                ApiError::Timeout {
+                    method,
+                    path: path.to_owned(),
+                    timeout: self.timeout,
+                }
+            };
+        }
+        let mut innermost = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            if let Some(unknown) = cause.downcast_ref::<UnknownHost>() {
+                return self.unreachable(ConnectFailure::UnknownHost {
+                    host: unknown.host.clone(),
+                });
+            }
+            if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                if let Some(tls) = rustls_error(io) {
+                    return self.unreachable(tls_failure(tls));
+                }
+                match io.kind() {
+                    std::io::ErrorKind::ConnectionRefused => {
+                        return self.unreachable(ConnectFailure::Refused);
+                    }
+                    std::io::ErrorKind::TimedOut if error.is_connect() => {
+                        return self.unreachable(ConnectFailure::TimedOut {
+                            timeout: connect_timeout(self.timeout),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+                return self.unreachable(tls_failure(tls));
+            }
+            innermost = cause.to_string();
+            source = cause.source();
+        }
+        if error.is_connect() {
+            self.unreachable(ConnectFailure::Other { detail: innermost })
+        } else {
+            ApiError::Connection {
+                method,
+                path: path.to_owned(),
+                detail: innermost,
+            }
+        }
+    }
+
+    fn unreachable(&self, cause: ConnectFailure) -> ApiError {
+        ApiError::Unreachable {
+            endpoint: self.endpoint.clone(),
+            cause,
+        }
+    }
+}
+
+/// How one attempt ended.
+enum Attempt {
+    /// Any status but 429.
+    Answered(Response),
+    RateLimited(pace::Signal),
+    /// A body beyond [`bounded::RESPONSE_BODY`].
+    TooLarge,
+    Failed(reqwest::Error),
+}
+
+enum BodyError {
+    TooLarge,
+    Transport(reqwest::Error),
 }
 
 /// The body, streamed and cut at [`bounded::RESPONSE_BODY`]: a server (or a proxy) may send
 /// a gigabyte, and only the bytes actually received are counted.
-async fn read_body(mut response: reqwest::Response, method: Method) -> Result<Vec<u8>, Retry> {
-    let too_large = || Retry::final_error(RetryKind::TooLarge);
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
     let mut body = bounded::Collector::new(bounded::RESPONSE_BODY, response.content_length())
-        .map_err(|_| too_large())?;
+        .map_err(|_| BodyError::TooLarge)?;
     loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => body.push(&chunk).map_err(|_| too_large())?,
+            Ok(Some(chunk)) => body.push(&chunk).map_err(|_| BodyError::TooLarge)?,
             Ok(None) => return Ok(body.finish()),
-            Err(e) => return Err(Retry::transport(e, method)),
+            Err(e) => return Err(BodyError::Transport(e)),
         }
     }
 }
 
-/// Whether the error is rustls refusing the server's certificate. Found by the type of an
-/// error in the chain (rustls' own, possibly inside `io::Error`s, which the connectors nest),
-/// never by its text.
-fn certificate_problem(error: &reqwest::Error) -> bool {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = next {
-        if let Some(rustls::Error::InvalidCertificate(_)) = current.downcast_ref::<rustls::Error>()
-        {
-            return true;
+/// How long a 429 asks to wait: the larger of `x-ratelimit-reset` (TFE: decimal seconds) and
+/// `Retry-After` (seconds, or an HTTP date). Nonsense (negative, not a number, a date in the
+/// past) counts as not said; absurdly large values are kept, and the budget refuses them.
+fn wait_of(reset: Option<&str>, retry_after: Option<&str>) -> Option<Duration> {
+    let seconds = |text: &str| {
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+    };
+    let date = |text: &str| {
+        httpdate::parse_http_date(text.trim())
+            .ok()
+            .and_then(|at| at.duration_since(std::time::SystemTime::now()).ok())
+    };
+    let reset = reset.and_then(seconds);
+    let retry_after = retry_after.and_then(|v| seconds(v).or_else(|| date(v)));
+    reset.max(retry_after)
+}
+
+/// The connection phase gets at most 10 s of the request's timeout.
+fn connect_timeout(timeout: Duration) -> Duration {
+    timeout.min(Duration::from_secs(10))
+}
+
+/// The rustls error an I/O error carries, if any (rustls reports through `io::Error`).
+fn rustls_error(io: &std::io::Error) -> Option<&rustls::Error> {
+    let mut inner: &(dyn std::error::Error + 'static) = io.get_ref()?;
+    loop {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Some(tls);
         }
-        // `io::Error::source` skips the error it wraps; `get_ref` is the way in.
-        next = match current.downcast_ref::<std::io::Error>() {
-            Some(io) => io
-                .get_ref()
-                .map(|inner| inner as &(dyn std::error::Error + 'static)),
-            None => current.source(),
+        inner = match inner.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref()?,
+            None => inner.source()?,
         };
     }
-    false
 }
 
-/// A failed attempt, and whether another may follow.
-struct Retry {
-    kind: RetryKind,
-    retryable: bool,
-    /// What the server asked us to wait.
-    wait: Option<Duration>,
-}
-
-enum RetryKind {
-    Status(Response),
-    Transport(reqwest::Error),
-    /// A path that does not join onto the base URL (never from the catalogue's paths).
-    BadPath,
-    /// A body beyond [`bounded::RESPONSE_BODY`]: not retried, the next would be as large.
-    TooLarge,
-}
-
-impl Retry {
-    fn transport(error: reqwest::Error, method: Method) -> Self {
-        Retry {
-            retryable: method.is_idempotent() && !certificate_problem(&error),
-            kind: RetryKind::Transport(error),
-            wait: None,
+fn tls_failure(error: &rustls::Error) -> ConnectFailure {
+    use rustls::CertificateError as C;
+    let problem = match error {
+        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+            CertificateProblem::UnknownIssuer
         }
-    }
-
-    fn final_error(kind: RetryKind) -> Self {
-        Retry {
-            kind,
-            retryable: false,
-            wait: None,
+        rustls::Error::InvalidCertificate(
+            C::NotValidForName | C::NotValidForNameContext { .. },
+        ) => CertificateProblem::WrongName,
+        rustls::Error::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            CertificateProblem::Expired
         }
-    }
-}
-
-/// Up to 100 ms, so that clients told to wait the same time do not return together.
-fn jitter() -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    Duration::from_millis(u64::from(nanos % 100))
-}
-
-/// At most `rps` requests start in any window of one second: each request waits until the
-/// one `rps` places before it is a second old, plus a margin: the server counts arrivals,
-/// and a first request delayed by connection set-up arrives later than it left.
-/// Bursts up to `rps` go at once.
-/// The limiter's window: one second and the margin.
-const WINDOW: Duration = Duration::from_millis(1_050);
-
-struct RateLimiter {
-    rps: usize,
-    starts: tokio::sync::Mutex<VecDeque<Instant>>,
-}
-
-impl RateLimiter {
-    fn new(rps: u32) -> Self {
-        let rps = usize::try_from(rps.max(1)).unwrap_or(usize::MAX);
-        RateLimiter {
-            rps,
-            starts: tokio::sync::Mutex::new(VecDeque::with_capacity(rps.min(1024))),
+        rustls::Error::InvalidCertificate(other) => CertificateProblem::Other {
+            detail: format!("{other:?}"),
+        },
+        other => {
+            return ConnectFailure::Tls {
+                detail: other.to_string(),
+            };
         }
-    }
+    };
+    ConnectFailure::Certificate { problem }
+}
 
-    async fn acquire(&self) {
-        let slot = {
-            let mut starts = self.starts.lock().await;
-            let now = Instant::now();
-            let mut slot = now;
-            if let Some(last) = starts.back() {
-                slot = slot.max(*last);
+/// The system resolver (getaddrinfo, through tokio), with a failure of its own type, so that
+/// "unknown host" is told from other connection failures by type rather than by message.
+struct Resolver;
+
+/// The host name did not resolve.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot resolve {host}")]
+struct UnknownHost {
+    host: String,
+    #[source]
+    source: std::io::Error,
+}
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0))
+                .await
+                .map(Iterator::collect::<Vec<SocketAddr>>);
+            match found {
+                Ok(addresses) => {
+                    let boxed: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+                    Ok(boxed)
+                }
+                Err(source) => Err(Box::new(UnknownHost { host, source })
+                    as Box<dyn std::error::Error + Send + Sync>),
             }
-            if starts.len() >= self.rps
-                && let Some(oldest) = starts.front()
-            {
-                slot = slot.max(*oldest + WINDOW);
-            }
-            starts.push_back(slot);
-            while starts.len() > self.rps {
-                starts.pop_front();
-            }
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        })
     }
 }
 
@@ -431,24 +514,21 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
-    // On a paused clock: the times measured are the limiter's own, not a busy machine's.
-    #[tokio::test(start_paused = true)]
-    async fn the_limiter_never_lets_more_than_rps_start_in_a_second() {
-        let limiter = RateLimiter::new(5);
-        let start = Instant::now();
-        let mut starts = Vec::new();
-        for _ in 0..12 {
-            limiter.acquire().await;
-            starts.push(start.elapsed());
-        }
-        for (i, t) in starts.iter().enumerate().skip(5) {
-            let earlier = starts[i - 5];
-            assert!(
-                t.saturating_sub(earlier) >= Duration::from_millis(1_040),
-                "{starts:?}"
-            );
-        }
-        // The first burst goes at once.
-        assert!(starts[4] < Duration::from_millis(100), "{starts:?}");
+    #[test]
+    fn the_wait_is_the_larger_of_the_two_headers_and_nonsense_is_ignored() {
+        let ms = |d: Option<Duration>| d.map(|d| d.as_millis());
+        assert_eq!(ms(wait_of(Some("0.250"), None)), Some(250));
+        assert_eq!(ms(wait_of(None, Some("3"))), Some(3000));
+        assert_eq!(ms(wait_of(Some("0.5"), Some("2"))), Some(2000));
+        assert_eq!(ms(wait_of(Some("-1"), Some("soon"))), None);
+        assert_eq!(ms(wait_of(Some("NaN"), Some("inf"))), None);
+        // Kept as said: the budget refuses it, no overflow.
+        assert_eq!(ms(wait_of(None, Some("3600"))), Some(3_600_000));
+        assert_eq!(wait_of(None, Some("1e300")), None);
+        // An HTTP date in the past is no wait; one in the future is.
+        assert_eq!(wait_of(None, Some("Sun, 06 Nov 1994 08:49:37 GMT")), None);
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
+        let wait = wait_of(None, Some(&later)).map_or(0, |d| d.as_secs());
+        assert!((28..=30).contains(&wait), "{wait}");
     }
 }

@@ -1,10 +1,11 @@
 //! The only door to the TFE API: a small [`Api`] trait (a method, a path below `/api/v2/`, an
 //! optional JSON body) with one HTTP implementation ([`http::HttpApi`]), JSON:API envelope
-//! and error parsing ([`jsonapi`]). Retries and the client-side rate limit live behind it, so
-//! `live` and `apply` only say what to call. Nothing here knows the settings.
+//! and error parsing ([`jsonapi`]). Retries and the client-side rate limit ([`pace`]) live
+//! behind it, so `live` and `apply` only say what to call. Nothing here knows the settings.
 
 pub mod http;
 pub mod jsonapi;
+pub mod pace;
 
 use std::fmt;
 use std::future::Future;
@@ -99,24 +100,86 @@ impl Response {
     }
 }
 
+/// Where the address of the API came from: messages about the address name it, so that the
+/// user knows what to fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressOrigin {
+    /// `--address`.
+    Flag,
+    /// `TFE_ADDRESS`.
+    TfeAddress,
+    /// `TFE_HOSTNAME`.
+    TfeHostname,
+    /// The embedded sandbox.
+    Sandbox,
+}
+
+impl fmt::Display for AddressOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AddressOrigin::Flag => "--address",
+            AddressOrigin::TfeAddress => "TFE_ADDRESS",
+            AddressOrigin::TfeHostname => "TFE_HOSTNAME",
+            AddressOrigin::Sandbox => "the built-in sandbox",
+        })
+    }
+}
+
+/// The installation an [`Api`] talks to, as the user gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The address, without `/api/v2` and without a trailing `/`.
+    pub address: String,
+    pub origin: AddressOrigin,
+}
+
+/// Why no connection could be made. One cause, in words: the connector's own chain of
+/// errors says nothing more a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectFailure {
+    #[error("connection refused")]
+    Refused,
+    #[error("the host name {host} does not resolve")]
+    UnknownHost { host: String },
+    #[error("no connection within {} s", timeout.as_secs())]
+    TimedOut { timeout: Duration },
+    /// Not retried: the next attempt would meet the same certificate.
+    #[error("the server's TLS certificate is not accepted ({problem})")]
+    Certificate { problem: CertificateProblem },
+    #[error("the TLS handshake failed ({detail})")]
+    Tls { detail: String },
+    #[error("{detail}")]
+    Other { detail: String },
+}
+
+/// Why the server's certificate was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertificateProblem {
+    #[error("not signed by a trusted certificate authority")]
+    UnknownIssuer,
+    #[error("not valid for this host name")]
+    WrongName,
+    #[error("expired")]
+    Expired,
+    #[error("{detail}")]
+    Other { detail: String },
+}
+
 /// Why a call could not get a response.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{method} {path}: cannot reach the server")]
-    Transport {
-        method: Method,
-        path: String,
+    #[error("cannot connect to {} (the address from {})", endpoint.address, endpoint.origin)]
+    Unreachable {
+        endpoint: Endpoint,
         #[source]
-        source: reqwest::Error,
+        cause: ConnectFailure,
     },
-    /// The TLS handshake failed on the server's certificate (untrusted, expired, for another
-    /// name): not retried, the next attempt would meet the same certificate.
-    #[error("{method} {path}: the server's TLS certificate is not accepted")]
-    Certificate {
+    /// The connection broke after it was made (reset, closed mid-answer).
+    #[error("{method} {path}: the connection failed: {detail}")]
+    Connection {
         method: Method,
         path: String,
-        #[source]
-        source: reqwest::Error,
+        detail: String,
     },
     #[error("{method} {path}: no answer within {}s", timeout.as_secs_f64())]
     Timeout {
@@ -133,12 +196,79 @@ pub enum ApiError {
         path: String,
         limit: crate::bounded::Limit,
     },
-    #[error("{method} {path}: still rate limited (429) after {attempts} attempts")]
+    #[error("{method} {path}: {exhausted}")]
     RateLimited {
         method: Method,
         path: String,
-        attempts: usize,
+        exhausted: pace::Exhausted,
     },
+}
+
+impl ApiError {
+    /// What the user can do about it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ApiError::Unreachable { endpoint, cause } => Some(unreachable_hint(endpoint, cause)),
+            ApiError::RateLimited { exhausted, .. } => {
+                let rate = exhausted.limit.map_or_else(
+                    || "lower the request rate with --rps N".to_owned(),
+                    |limit| {
+                        format!("lower the request rate with --rps {limit} (the server's limit)")
+                    },
+                );
+                Some(format!(
+                    "{rate}, or allow a longer wait with --rate-limit-budget SECONDS; TFE's limit \
+                     is per user, so other tools using the same account share it"
+                ))
+            }
+            ApiError::Timeout { .. } => Some(
+                "the server is slow or a proxy holds the request: try again, or raise --timeout"
+                    .to_owned(),
+            ),
+            ApiError::Connection { .. } | ApiError::BodyTooLarge { .. } => None,
+        }
+    }
+}
+
+fn unreachable_hint(endpoint: &Endpoint, cause: &ConnectFailure) -> String {
+    let origin = endpoint.origin;
+    match cause {
+        ConnectFailure::Refused => format!(
+            "nothing accepts connections there: check the port in {origin}, and that TFE is \
+             running and reachable from this machine"
+        ),
+        ConnectFailure::UnknownHost { .. } => {
+            format!("check the host name in {origin} (a typo? a name only a VPN's DNS knows?)")
+        }
+        ConnectFailure::TimedOut { .. } => format!(
+            "check that the host in {origin} is reachable from this machine (a firewall or a \
+             proxy in the way?)"
+        ),
+        ConnectFailure::Certificate {
+            problem: CertificateProblem::UnknownIssuer,
+        } => "trust the certificate's CA with --ca-cert FILE or TFE_CA_CERT (a self-signed \
+              certificate is its own CA)"
+            .to_owned(),
+        ConnectFailure::Certificate {
+            problem: CertificateProblem::WrongName,
+        } => format!("use in {origin} the host name the certificate names"),
+        ConnectFailure::Certificate {
+            problem: CertificateProblem::Expired,
+        } => "the certificate must be renewed on the server".to_owned(),
+        ConnectFailure::Certificate { .. } => {
+            "trust the certificate's CA with --ca-cert FILE or TFE_CA_CERT (a self-signed \
+             certificate is its own CA), and use the host name the certificate names"
+                .to_owned()
+        }
+        ConnectFailure::Tls { .. } => format!(
+            "check the scheme and the port in {origin}: https:// needs a port that speaks TLS \
+             (the sandbox serves http://)"
+        ),
+        ConnectFailure::Other { .. } => {
+            format!("check {origin}, and that the server is reachable from this machine")
+        }
+    }
 }
 
 /// What `live` and `apply` need from the API.
@@ -147,6 +277,9 @@ pub trait Api: Sync {
     /// Error responses are redacted already; a caller turning a successful document's text
     /// into report data redacts it with this.
     fn redactor(&self) -> &crate::redact::Redactor;
+
+    /// Where the API is, for messages about the address.
+    fn endpoint(&self) -> &Endpoint;
 
     /// Sends one request (retried and rate limited as the method allows) and returns the
     /// final response, whatever its status.

@@ -2,7 +2,11 @@
 //! (`--address sandbox:FILE`), started in-process on an ephemeral loopback port and reached
 //! over real HTTP with its own admin token. Shared by the commands that read live state.
 
+use std::sync::Arc;
+
+use crate::api::AddressOrigin;
 use crate::api::http::{HttpApi, HttpConfig};
+use crate::api::pace::Event;
 use crate::error::Error;
 use crate::options::{self, Connection, Target};
 use crate::redact::Redactor;
@@ -33,10 +37,13 @@ impl Connected {
 /// No token, a bad CA file, a sandbox that cannot start.
 pub async fn connect(connection: &Connection, secrets: &Redactor) -> Result<Connected, Error> {
     let address = connection.target.display();
-    let (url, token, sandbox) = match &connection.target {
+    for warning in &connection.warnings {
+        crate::output::stderr_line(format_args!("warning: {warning}"));
+    }
+    let (url, token, sandbox, origin) = match &connection.target {
         Target::Url(url) => {
             let token = options::token(url, &options::process_env)?;
-            (url.clone(), token, None)
+            (url.clone(), token, None, connection.origin)
         }
         Target::Sandbox(file) => {
             let mut config = SandboxConfig::new(sandbox::random_token());
@@ -45,11 +52,12 @@ pub async fn connect(connection: &Connection, secrets: &Redactor) -> Result<Conn
             let url = reqwest::Url::parse(&sandbox.url()).map_err(|source| {
                 Error::Options(options::OptionsError::BadAddress {
                     address: sandbox.url(),
+                    origin: AddressOrigin::Sandbox,
                     source,
                 })
             })?;
             let token = Secret::new(sandbox.admin_token());
-            (url, token, Some(sandbox))
+            (url, token, Some(sandbox), AddressOrigin::Sandbox)
         }
     };
     if connection.skip_verify {
@@ -62,16 +70,41 @@ pub async fn connect(connection: &Connection, secrets: &Redactor) -> Result<Conn
         token,
         ca_cert: connection.ca_cert.clone(),
         skip_verify: connection.skip_verify,
+        origin,
         rps: connection.rps,
         timeout: connection.timeout,
         max_attempts: 5,
         redactor: secrets.clone(),
+        rate_limit_budget: connection.rate_limit_budget,
+        observer: Some(Arc::new(announce)),
     })?;
     Ok(Connected {
         api,
         address,
         sandbox,
     })
+}
+
+/// Progress on stderr while the server's rate limit holds the run back.
+fn announce(event: Event) {
+    match event {
+        Event::Waiting { wait } => {
+            crate::output::stderr_line(format_args!(
+                "rate limited: waiting {} s",
+                wait.as_secs_f64().ceil()
+            ));
+        }
+        Event::Slowed { rps, limit } => {
+            let per = if rps == 1 { "request" } else { "requests" };
+            let limit = limit.map_or_else(
+                || "the server did not say its limit".to_owned(),
+                |l| format!("the server allows {l} per second"),
+            );
+            crate::output::stderr_line(format_args!(
+                "rate limited: sending at most {rps} {per} per second for the rest of this run ({limit})"
+            ));
+        }
+    }
 }
 
 /// A runtime for the network commands.

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::api::pace::Exhausted;
 use crate::apply::{Failure, Outcome, SectionOutcome, Status};
 use crate::plan::Plan;
 
@@ -36,6 +37,12 @@ pub fn progress(outcome: &SectionOutcome) -> String {
     }
 }
 
+/// A 404 to a write: the token was a site admin's when the plan read the live state, so "not
+/// found" is not the story (TFE answers 404, never 403, to those who may not see a thing).
+const NOT_FOUND_FOR_ADMIN: &str = "the API answered 404 although the token belonged to a site \
+     administrator when the plan was made: this release of TFE may not have this endpoint, or \
+     the account lost the site-admin role since";
+
 /// The problems of failed and skipped sections, one line each, located in the files where the
 /// plan knows the attribute's place.
 #[must_use]
@@ -55,6 +62,9 @@ pub fn problems(outcome: &Outcome, plan: &Plan) -> String {
                 .unwrap_or_default()
         };
         match failure {
+            Failure::Rejected { status: 404, .. } => {
+                let _ = writeln!(out, "{key}: {NOT_FOUND_FOR_ADMIN}");
+            }
             Failure::Rejected { status, errors } if !errors.is_empty() => {
                 for e in errors {
                     match &e.attribute {
@@ -102,6 +112,13 @@ pub fn problems(outcome: &Outcome, plan: &Plan) -> String {
             }
             Failure::NoAnswer { message } => {
                 let _ = writeln!(out, "{key}: {message}");
+            }
+            Failure::RateLimited(report) => {
+                let _ = writeln!(
+                    out,
+                    "{key}: {}; lower --rps or raise --rate-limit-budget, then apply again",
+                    Exhausted::from(report)
+                );
             }
             Failure::NotVerified { attributes } => {
                 for m in attributes {
