@@ -368,9 +368,12 @@ fn the_github_workflow_plans_pull_requests_applies_main_and_checks_drift() {
         plan["permissions"],
         serde_json::json!({"contents": "read", "pull-requests": "write"})
     );
-    for job in [&apply, &drift] {
-        assert!(job.get("permissions").is_none(), "{job}");
-    }
+    assert!(apply.get("permissions").is_none(), "{apply}");
+    // The drift job opens, updates and closes its issue.
+    assert_eq!(
+        drift["permissions"],
+        serde_json::json!({"contents": "read", "issues": "write"})
+    );
 
     // Two applies never race, and a running one is never cancelled.
     assert_eq!(
@@ -475,7 +478,11 @@ fn env_maps<'a>(value: &'a Value, key: &str, out: &mut Vec<&'a serde_json::Map<S
 
 #[test]
 fn no_token_is_written_in_a_recipe() {
-    let Ok(from_secrets) = regex_lite::Regex::new(r"^\$\{\{ secrets\.[A-Z0-9_]+ \}\}$") else {
+    // A secret by name, all of them for the one step that passes on those the file
+    // references, or the job's own token.
+    let Ok(from_secrets) = regex_lite::Regex::new(
+        r"^\$\{\{ (secrets\.[A-Z0-9_]+|toJSON\(secrets\)|github\.token) \}\}$",
+    ) else {
         panic!("bad regex")
     };
     let Ok(reference) = regex_lite::Regex::new(r"^\$\{?[A-Z0-9_]+\}?$") else {
@@ -628,6 +635,7 @@ fn run_with_stand_ins(script: &str, plan_exit: u8, apply_exit: u8) -> (bool, Str
         .env("PLAN_EXIT", plan_exit.to_string())
         .env("APPLY_EXIT", apply_exit.to_string())
         .env("GITHUB_STEP_SUMMARY", dir.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", dir.path().join("output"))
         .env("CI_PROJECT_DIR", dir.path())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -707,5 +715,550 @@ fn exit_2_passes_a_pull_request_plan_and_fails_the_drift_check() {
             !run_with_stand_ins(&script, 0, 1).0,
             "{name} passed on exit 1"
         );
+    }
+}
+
+use crate::common::{Script, link_tfe_admin, repo_text, run_bash, schema_problems, stand_in};
+
+#[test]
+fn every_recipe_matches_its_cis_public_schema() {
+    for path in recipe_paths() {
+        let schema = match kind(&path) {
+            Kind::GitHub => "github-workflow.json",
+            Kind::GitLab => "gitlab-ci.json",
+        };
+        let problems = schema_problems(schema, &recipe(&path));
+        assert!(problems.is_empty(), "{path}:\n{}", problems.join("\n"));
+    }
+    // The check has teeth: a job of the wrong shape is refused.
+    let mut broken = recipe(GITLAB);
+    broken["apply"]["script"] = Value::from(42);
+    assert!(!schema_problems("gitlab-ci.json", &broken).is_empty());
+}
+
+/// `Cargo.toml`'s version: the release the recipes pin.
+fn version() -> String {
+    repo_text("Cargo.toml")
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"'))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn the_recipes_install_the_release_of_cargo_tomls_version_without_compiling() {
+    let version = version();
+    let github = recipe(GITHUB);
+    let Some(jobs) = github["jobs"].as_object() else {
+        panic!("no jobs")
+    };
+    for (name, job) in jobs {
+        let steps = job["steps"].as_array().cloned().unwrap_or_default();
+        let setup: Vec<&Value> = steps
+            .iter()
+            .filter(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("/tfe-admin@v") || u.contains("/tfe-admin@"))
+            })
+            .collect();
+        assert_eq!(setup.len(), 1, "{name}: one setup step");
+        assert_eq!(
+            setup[0]["uses"],
+            format!("OWNER/tfe-admin@v{version}"),
+            "{name}"
+        );
+        assert_eq!(
+            setup[0]["with"]["version"].as_str(),
+            Some(version.as_str()),
+            "{name}"
+        );
+    }
+    let gitlab = recipe(GITLAB);
+    assert_eq!(gitlab["variables"]["TFE_ADMIN_VERSION"], version.as_str());
+    assert_eq!(
+        gitlab["default"]["image"],
+        serde_json::json!({"name": "ghcr.io/OWNER/tfe-admin:$TFE_ADMIN_VERSION", "entrypoint": [""]})
+    );
+    // No pipeline compiles: cargo appears only in the documented fallback.
+    for path in recipe_paths() {
+        for (place, script) in shell_scripts(&path, &recipe(&path)) {
+            assert!(!script.contains("cargo "), "{path}: {place} compiles");
+        }
+    }
+    // The fallback of examples/ci/README.md builds the pinned tag once per version.
+    let readme = repo_text("examples/ci/README.md");
+    let Some(snippet) = readme
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+    else {
+        panic!("examples/ci/README.md has no YAML fallback")
+    };
+    let fallback: Value = serde_saphyr::from_str(snippet).unwrap_or_default();
+    assert_eq!(
+        fallback["default"]["cache"]["key"],
+        "tfe-admin-$TFE_ADMIN_VERSION"
+    );
+    let install = script_text(&fallback["default"]["before_script"]).unwrap_or_default();
+    assert!(
+        install.contains("cargo install --locked")
+            && install.contains("--tag \"v$TFE_ADMIN_VERSION\""),
+        "{install}"
+    );
+    // One placeholder for where tfe-admin is published, everywhere.
+    let Ok(published) =
+        regex_lite::Regex::new(r"([A-Za-z0-9_.-]+)/tfe-admin(@v|:|/releases| --tag)")
+    else {
+        panic!("bad regex")
+    };
+    for file in [
+        GITHUB,
+        GITLAB,
+        "examples/ci/README.md",
+        "README.md",
+        "action.yml",
+    ] {
+        for found in published.captures_iter(&repo_text(file)) {
+            assert!(
+                matches!(&found[1], "OWNER" | "ghcr.io" | "github.com"),
+                "{file}: {}",
+                &found[0]
+            );
+        }
+    }
+}
+
+/// The step of each GitHub job that passes the referenced secrets on.
+fn secrets_step() -> String {
+    let github = recipe(GITHUB);
+    let Some(jobs) = github["jobs"].as_object() else {
+        panic!("no jobs")
+    };
+    let steps: Vec<(String, Value)> = jobs
+        .iter()
+        .map(|(name, job)| {
+            let step = job["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["env"]["SECRETS"].is_string())
+                .unwrap_or_else(|| panic!("{name}: no step passes the secrets on"));
+            (name.clone(), step.clone())
+        })
+        .collect();
+    for (name, step) in &steps {
+        // The same step everywhere, and the only one that sees every secret.
+        assert_eq!(step, &steps[0].1, "{name} passes secrets on differently");
+        assert_eq!(step["env"]["SECRETS"], "${{ toJSON(secrets) }}");
+    }
+    steps[0].1["run"].as_str().unwrap_or_default().to_owned()
+}
+
+/// A working directory with `tfe-admin.yaml` and a `bin/` holding the real tfe-admin.
+fn job_dir(yaml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    if let Err(e) = std::fs::write(dir.path().join("tfe-admin.yaml"), yaml) {
+        panic!("{e}");
+    }
+    link_tfe_admin(&dir.path().join("bin"));
+    dir
+}
+
+/// Runs the secrets step with this secret store; returns the run and what it wrote to the
+/// job's environment, parsed as GitHub parses `NAME<<DELIMITER` blocks.
+fn pass_secrets(dir: &Path, secrets: &Value) -> (Script, BTreeMap<String, String>) {
+    let github_env = dir.join("github-env");
+    let _ = std::fs::remove_file(&github_env);
+    let env = [
+        ("SECRETS", secrets.to_string()),
+        ("GITHUB_ENV", github_env.display().to_string()),
+    ];
+    let run = run_bash(&secrets_step(), dir, &dir.join("bin"), &env);
+    let written = std::fs::read_to_string(&github_env).unwrap_or_default();
+    let mut passed = BTreeMap::new();
+    let mut lines = written.lines();
+    while let Some(line) = lines.next() {
+        let Some((name, delimiter)) = line.split_once("<<") else {
+            panic!("not a NAME<<DELIMITER line: {line}")
+        };
+        let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delimiter).collect();
+        passed.insert(name.to_owned(), value.join("\n"));
+    }
+    (run, passed)
+}
+
+#[test]
+fn every_variable_the_examples_reference_is_passed_on_by_the_recipes() {
+    let examples = [
+        "examples/base.yaml",
+        "examples/full.yaml",
+        "examples/minimal.yaml",
+    ];
+    let mut passed_any = false;
+    for example in examples {
+        let dir = job_dir(&repo_text(example));
+        let mut list = Command::cargo_bin("tfe-admin").unwrap_or_else(|e| panic!("{e}"));
+        let listed = list
+            .current_dir(dir.path())
+            .env_clear()
+            .args(["validate", "--list-references", "--format", "json"])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let doc: Value = serde_json::from_slice(&listed.stdout).unwrap_or_default();
+        let names: Vec<String> = doc["references"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["kind"] == "env")
+            .filter_map(|r| r["name"].as_str().map(str::to_owned))
+            .collect();
+        // The store holds them (multi-line, as a PEM key is), and secrets nobody referenced.
+        let mut store = serde_json::json!({"github_token": "ghs_x", "DEPLOY_KEY": "canary-deploy"});
+        for name in &names {
+            store[name] = Value::from(format!("line 1\nline 2 of {name}"));
+        }
+        let (run, passed) = pass_secrets(dir.path(), &store);
+        assert!(run.ok, "{example}: {run:?}");
+        let expected: BTreeMap<String, String> = names
+            .iter()
+            .map(|n| (n.clone(), format!("line 1\nline 2 of {n}")))
+            .collect();
+        assert_eq!(passed, expected, "{example}");
+        passed_any |= !passed.is_empty();
+        // What was passed on is what the GitLab jobs check before they start.
+        let gitlab = recipe(GITLAB);
+        let check = script_text(&gitlab["apply"]["script"]).unwrap_or_default();
+        let first = check.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            "tfe-admin validate -f tfe-admin.yaml --list-references"
+        );
+        let env: Vec<(&str, String)> = passed
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect();
+        let run = run_bash(first, dir.path(), &dir.path().join("bin"), &env);
+        let only_files_left = run.stderr.contains("${file:") && !run.stderr.contains("TFE_ADMIN_");
+        assert!(run.ok || only_files_left, "{example}: {run:?}");
+    }
+    assert!(passed_any, "no example references a variable");
+}
+
+#[test]
+fn a_missing_secret_fails_naming_it_and_only_tfe_admin_secrets_are_passed_on() {
+    let dir = job_dir(
+        "smtp:\n  password: ${env:TFE_ADMIN_SMTP_PASSWORD}\ntwilio:\n  auth-token: ${env:DEPLOY_KEY}\n",
+    );
+    let store = serde_json::json!({"DEPLOY_KEY": "canary-deploy"});
+    let (run, passed) = pass_secrets(dir.path(), &store);
+    assert!(!run.ok);
+    assert!(passed.is_empty(), "{passed:?}");
+    assert!(
+        run.stdout
+            .contains("add a secret named TFE_ADMIN_SMTP_PASSWORD"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("${env:DEPLOY_KEY}: only TFE_ADMIN_* secrets are passed on"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("canary") && !run.stderr.contains("canary"));
+
+    // GitLab: the first line of apply and drift names the missing variable.
+    let run = run_bash(
+        "tfe-admin validate -f tfe-admin.yaml --list-references",
+        dir.path(),
+        &dir.path().join("bin"),
+        &[("DEPLOY_KEY", "canary-deploy".to_owned())],
+    );
+    assert!(!run.ok);
+    assert!(
+        run.stderr
+            .contains("unresolved references (1 of 2): TFE_ADMIN_SMTP_PASSWORD"),
+        "{run:?}"
+    );
+}
+
+/// The jq program that turns the JSON plan into the drift list, as a recipe writes it.
+fn drift_filter(path: &str) -> String {
+    let text = text(path);
+    let Some(start) = text.find("jq -r 'def shown") else {
+        panic!("{path}: no drift filter")
+    };
+    let end = text[start..].find("' plan.json").unwrap_or_default();
+    text[start..start + end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn both_recipes_read_the_drift_with_the_same_jq_program() {
+    assert_eq!(drift_filter(GITHUB), drift_filter(GITLAB));
+}
+
+const DRIFTED: &str = "general:\n  api-rate-limit: 60\nsmtp:\n  host: ${env:TFE_ADMIN_SMTP_HOST}\n\
+    data-retention-policy:\n  delete-older-than-n-days: 30\n";
+const IN_STEP: &str = "general:\n  api-rate-limit: 30\n";
+const CANARY: &str = "canary-smtp-host-3b7";
+
+/// The lines the drift list must have for [`DRIFTED`] against a fresh sandbox.
+const DRIFT_LINES: &str = "- `general.api-rate-limit`: live `` 30 ``, tfe-admin.yaml `` 60 `` (tfe-admin.yaml:2:19)\n\
+    - `smtp.host`: live (sensitive), tfe-admin.yaml (sensitive) (tfe-admin.yaml:4:9)\n\
+    - `data-retention-policy.delete-older-than-n-days`: live (none), tfe-admin.yaml `` 30 `` (tfe-admin.yaml:6:29)\n";
+
+/// A GitHub drift job's steps, run in `dir` as the runner would: the check, then (on 0 or 2)
+/// the report, with `gh` answering the open-issues query from `issues`.
+fn github_drift(dir: &Path, issues: &Value) -> (Script, Option<Script>) {
+    let github = recipe(GITHUB);
+    let steps = github["jobs"]["drift"]["steps"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let by_id = |id: &str| -> Value {
+        steps
+            .iter()
+            .find(|s| s["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no step {id}"))
+    };
+    let check = by_id("drift");
+    let report = steps
+        .iter()
+        .find(|s| s["run"].as_str().is_some_and(|r| r.contains("gh issue")))
+        .cloned()
+        .unwrap_or_else(|| panic!("no report step"));
+    let condition = report["if"].as_str().unwrap_or_default();
+    assert!(
+        condition.contains("steps.drift.outputs.status == '0'")
+            && condition.contains("steps.drift.outputs.status == '2'"),
+        "{condition}"
+    );
+    let issues_file = dir.join("issues.json");
+    if let Err(e) = std::fs::write(&issues_file, issues.to_string()) {
+        panic!("{e}");
+    }
+    // gh: logs every call; `gh api ... --jq EXPR` answers with real jq over `issues`.
+    stand_in(
+        &dir.join("bin"),
+        "gh",
+        "printf 'gh' >> \"$STAND_IN_LOG\"; for a in \"$@\"; do printf ' %s' \"$a\" >> \"$STAND_IN_LOG\"; done\n\
+         echo >> \"$STAND_IN_LOG\"\n\
+         if [ \"$1\" = api ]; then while [ $# -gt 0 ]; do [ \"$1\" = --jq ] && expr=$2; shift; done; \
+         jq -r \".[] | [.] | $expr\" \"$GH_ISSUES\"; fi\n",
+    );
+    let output = dir.join("output");
+    let _ = std::fs::remove_file(&output);
+    let env = [
+        ("TFE_ADDRESS", "sandbox:state.json".to_owned()),
+        ("TFE_ADMIN_SMTP_HOST", CANARY.to_owned()),
+        ("GITHUB_OUTPUT", output.display().to_string()),
+        (
+            "GITHUB_STEP_SUMMARY",
+            dir.join("summary.md").display().to_string(),
+        ),
+    ];
+    let checked = run_bash(
+        check["run"].as_str().unwrap_or_default(),
+        dir,
+        &dir.join("bin"),
+        &env,
+    );
+    let status = std::fs::read_to_string(&output)
+        .unwrap_or_default()
+        .trim()
+        .strip_prefix("status=")
+        .unwrap_or_default()
+        .to_owned();
+    if status != "0" && status != "2" {
+        return (checked, None);
+    }
+    let env = [
+        ("STATUS", status),
+        ("GH_TOKEN", "ghs_test".to_owned()),
+        ("GH_ISSUES", issues_file.display().to_string()),
+        ("GITHUB_REPOSITORY", "acme/tfe-settings".to_owned()),
+        (
+            "RUN_URL",
+            "https://github.com/acme/tfe-settings/actions/runs/1".to_owned(),
+        ),
+    ];
+    let reported = run_bash(
+        report["run"].as_str().unwrap_or_default(),
+        dir,
+        &dir.join("bin"),
+        &env,
+    );
+    (checked, Some(reported))
+}
+
+#[cfg(unix)]
+#[test]
+fn the_github_drift_job_keeps_one_issue_open_while_the_drift_lasts() {
+    let marker = "<!-- tfe-admin-drift -->";
+    let bot = serde_json::json!({"login": "github-actions[bot]"});
+    // The query asks GitHub for the bot's open issues; a pull request and an issue without
+    // the marker at the start are not the drift issue.
+    let open = serde_json::json!([
+        {"number": 3, "body": format!("{marker} in a pull request"), "pull_request": {}, "user": bot},
+        {"number": 5, "body": format!("quoting {marker}"), "user": bot},
+        {"number": 7, "body": format!("{marker}\nold list"), "user": bot},
+    ]);
+
+    let dir = job_dir(DRIFTED);
+    let (checked, reported) = github_drift(dir.path(), &Value::Array(Vec::new()));
+    assert!(!checked.ok, "drift must fail the job: {checked:?}");
+    let drift = std::fs::read_to_string(dir.path().join("drift.md")).unwrap_or_default();
+    assert_eq!(drift, DRIFT_LINES);
+    let Some(reported) = reported else {
+        panic!("no report after drift")
+    };
+    assert!(reported.ok, "{reported:?}");
+    assert!(
+        reported
+            .log
+            .contains("gh issue create --repo acme/tfe-settings --title"),
+        "{}",
+        reported.log
+    );
+    // Asked of GitHub: the open issues the workflow's own bot opened.
+    assert!(
+        reported.log.contains(
+            "gh api --paginate repos/acme/tfe-settings/issues?state=open&creator=github-actions%5Bbot%5D"
+        ),
+        "{}",
+        reported.log
+    );
+    let body = std::fs::read_to_string(dir.path().join("body.md")).unwrap_or_default();
+    assert!(
+        body.starts_with(marker) && body.contains(DRIFT_LINES),
+        "{body}"
+    );
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap_or_default();
+    for text in [
+        &body,
+        &drift,
+        &summary,
+        &checked.stdout,
+        &checked.stderr,
+        &reported.log,
+    ] {
+        assert!(!text.contains(CANARY), "a secret reached {text}");
+    }
+
+    let dir = job_dir(DRIFTED);
+    let (_, reported) = github_drift(dir.path(), &open);
+    let log = reported.map(|r| r.log).unwrap_or_default();
+    assert!(
+        log.contains("gh issue edit 7 --repo acme/tfe-settings --body-file body.md"),
+        "{log}"
+    );
+    assert!(!log.contains("issue create"), "{log}");
+
+    let dir = job_dir(IN_STEP);
+    let (checked, reported) = github_drift(dir.path(), &open);
+    assert!(checked.ok, "{checked:?}");
+    let log = reported.map(|r| r.log).unwrap_or_default();
+    assert!(
+        log.contains("gh issue close 7 --repo acme/tfe-settings --comment"),
+        "{log}"
+    );
+
+    let dir = job_dir(IN_STEP);
+    let (_, reported) = github_drift(dir.path(), &Value::Array(Vec::new()));
+    let log = reported.map(|r| r.log).unwrap_or_default();
+    assert!(!log.contains("gh issue"), "nothing to open or close: {log}");
+
+    // An error is not drift: no report at all, and the job fails.
+    let dir = job_dir("general:\n  api-rate-limit: 10\n");
+    let (checked, reported) = github_drift(dir.path(), &open);
+    assert!(!checked.ok && reported.is_none(), "{checked:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn the_gitlab_drift_job_posts_when_the_drift_changes_and_when_it_is_gone() {
+    let gitlab = recipe(GITLAB);
+    let script = script_text(&gitlab["drift"]["script"]).unwrap_or_default();
+    assert_eq!(
+        gitlab["drift"]["cache"]["paths"],
+        serde_json::json!([".tfe-admin-drift/"])
+    );
+    assert_eq!(
+        gitlab["drift"]["artifacts"]["paths"],
+        serde_json::json!(["plan.json"])
+    );
+    let dir = job_dir(DRIFTED);
+    // curl: logs the call and keeps what it would have posted.
+    stand_in(
+        &dir.path().join("bin"),
+        "curl",
+        "echo \"curl $*\" >> \"$STAND_IN_LOG\"\nwhile [ $# -gt 0 ]; do \
+         [ \"$1\" = --data ] && jq -c . \"${2#@}\" >> posted.jsonl; shift; done\n",
+    );
+    let run = |yaml: &str| {
+        if let Err(e) = std::fs::write(dir.path().join("tfe-admin.yaml"), yaml) {
+            panic!("{e}");
+        }
+        let env = [
+            ("TFE_ADDRESS", "sandbox:state.json".to_owned()),
+            ("TFE_ADMIN_SMTP_HOST", CANARY.to_owned()),
+            (
+                "DRIFT_WEBHOOK_URL",
+                "https://hooks.example.com/T0/B0".to_owned(),
+            ),
+            ("CI_PROJECT_PATH", "acme/tfe-settings".to_owned()),
+            (
+                "CI_JOB_URL",
+                "https://gitlab.example.com/acme/tfe-settings/-/jobs/9".to_owned(),
+            ),
+        ];
+        let run = run_bash(&script, dir.path(), &dir.path().join("bin"), &env);
+        let posted: Vec<Value> = std::fs::read_to_string(dir.path().join("posted.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        (run, posted)
+    };
+    let (first, posted) = run(DRIFTED);
+    assert!(!first.ok, "drift must fail the job");
+    assert_eq!(posted.len(), 1, "{first:?}");
+    let text = posted[0]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("differ from tfe-admin.yaml") && text.contains(DRIFT_LINES.trim_end()),
+        "{text}"
+    );
+    assert!(
+        first.log.contains("--request POST")
+            && first.log.contains("https://hooks.example.com/T0/B0")
+    );
+    // The same drift again: nothing new to say.
+    let (again, posted) = run(DRIFTED);
+    assert!(!again.ok);
+    assert_eq!(posted.len(), 1);
+    // An error says nothing about drift.
+    let (error, posted) = run("general:\n  api-rate-limit: 10\n");
+    assert!(!error.ok);
+    assert_eq!(posted.len(), 1);
+    // Gone: said once.
+    let (gone, posted) = run(IN_STEP);
+    assert!(gone.ok, "{gone:?}");
+    assert_eq!(posted.len(), 2);
+    assert!(
+        posted[1]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("drift of acme/tfe-settings is gone")
+    );
+    let (_, posted) = run(IN_STEP);
+    assert_eq!(posted.len(), 2);
+    let all = std::fs::read_to_string(dir.path().join("posted.jsonl")).unwrap_or_default();
+    for text in [&all, &first.stdout, &first.stderr] {
+        assert!(!text.contains(CANARY), "a secret reached {text}");
     }
 }

@@ -524,3 +524,12 @@ pub fn stand_in(bin: &Path, name: &str, body: &str) {
         panic!("cannot write the stand-in {name}: {e}");
     }
 }
+/// Puts the real `tfe-admin` binary under test in `bin`.
+pub fn link_tfe_admin(bin: &Path) {
+    let real = assert_cmd::cargo::cargo_bin("tfe-admin");
+    let made = std::fs::create_dir_all(bin)
+        .and_then(|()| std::os::unix::fs::symlink(&real, bin.join("tfe-admin")));
+    if let Err(e) = made {
+        panic!("cannot link {}: {e}", real.display());
+    }
+}
