@@ -17,7 +17,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{binary, fail, median, ms, path_str, time_runs};
+use common::{binary, control_client, fail, median, ms, path_str, time_runs};
 use serde_json::{Value, json};
 use tfe_admin::sandbox::{self, SandboxConfig};
 
@@ -41,7 +41,7 @@ fn main() {
             Err(e) => fail(&format!("sandbox: {e}")),
         };
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::new();
+        let client = control_client(sandbox.admin_token());
         let control = format!("{}/_sandbox", sandbox.url());
         let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/full.yaml");
         let start = median(&time_runs(&binary, &["--version"], &[], runs));

@@ -14,7 +14,7 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use common::{binary, busiest_second, fail, median, ms, path_str, time_runs};
+use common::{binary, busiest_second, control_client, fail, median, ms, path_str, time_runs};
 
 use std::path::Path;
 
@@ -42,7 +42,7 @@ fn main() {
             Err(e) => fail(&format!("sandbox: {e}")),
         };
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::new();
+        let client = control_client(sandbox.admin_token());
         let control = format!("{}/_sandbox", sandbox.url());
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         let full = manifest.join("examples/full.yaml");

@@ -71,3 +71,18 @@ pub fn fail(message: &str) -> ! {
     eprintln!("bench_plan: {message}");
     std::process::exit(1);
 }
+
+/// A client for the sandbox's control plane, which answers only the admin token.
+pub fn control_client(admin_token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    match reqwest::header::HeaderValue::from_str(&format!("Bearer {admin_token}")) {
+        Ok(value) => {
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        Err(e) => fail(&format!("admin token: {e}")),
+    }
+    match reqwest::Client::builder().default_headers(headers).build() {
+        Ok(client) => client,
+        Err(e) => fail(&format!("client: {e}")),
+    }
+}

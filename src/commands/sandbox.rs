@@ -29,6 +29,17 @@ fn config(args: &SandboxArgs) -> Result<SandboxConfig, SandboxError> {
         if args.token.is_none() {
             return Err(SandboxError::TokenRequired);
         }
+        // The control plane shows every token and replaces the state: loopback only.
+        if args.control {
+            return Err(SandboxError::ControlNotLoopback { addr: args.listen });
+        }
+    }
+    if let Some(token) = &args.token
+        && token.chars().count() < sandbox::MIN_TOKEN_CHARS
+    {
+        return Err(SandboxError::ShortToken {
+            length: token.chars().count(),
+        });
     }
     let release = Release::parse(&args.release).ok_or_else(|| SandboxError::BadRelease {
         text: args.release.clone(),
@@ -70,9 +81,19 @@ async fn serve(config: SandboxConfig) -> Result<u8, Error> {
     let stop = listen_for_stop();
     let sandbox = sandbox::start(config).await?;
     let url = sandbox.url();
+    // On every interface, say so; TFE_ADDRESS stays one this machine can reach (the
+    // unspecified 0.0.0.0 is not an address to connect to).
+    let listening = if sandbox.addr().ip().is_unspecified() {
+        format!(
+            "{url} (and every other interface, port {})",
+            sandbox.addr().port()
+        )
+    } else {
+        url.clone()
+    };
     // A closed stdout must not stop the server: the lines are a courtesy to the caller.
     let _ = output::stdout(format!(
-        "Sandbox listening on {url}\nexport TFE_ADDRESS={url}\nexport TFE_TOKEN={}\n",
+        "Sandbox listening on {listening}\nexport TFE_ADDRESS={url}\nexport TFE_TOKEN={}\n",
         sandbox.admin_token()
     ));
     let control = if control {

@@ -1,7 +1,8 @@
 //! The test control plane under `/_sandbox/`, served only when the sandbox was started with
-//! it (otherwise those paths are 404 like any unknown path). JSON in and out, no token, never
-//! rate limited, never logged. It sets and reads the live state, reads and clears the request
-//! log, injects faults and latency, shows the outbox and the tokens, and changes the release,
+//! it (otherwise those paths are 404 like any unknown path), on loopback, and to the admin
+//! token only (`server` checks it before reading anything). JSON in and out, never rate
+//! limited, never logged. It sets and reads the live state, reads and clears the request log,
+//! injects faults and latency, shows the outbox and the tokens, and changes the release,
 //! hostname and rate limit at run time. It must never be reachable when `control` is off.
 
 use std::time::Duration;

@@ -34,6 +34,10 @@ use crate::catalogue::Release;
 pub use tls::TlsFiles;
 pub use tokens::random_token;
 
+/// The shortest `--token` accepted: a guessable token is no guard, least of all with
+/// `--listen-any`.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
 /// How to start a sandbox.
 #[derive(Clone)]
 pub struct SandboxConfig {
@@ -53,6 +57,9 @@ pub struct SandboxConfig {
     pub hostname: String,
     /// Serve HTTPS with this certificate and key instead of plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// How long a connection may take to send a request head (and may stay idle between
+    /// requests) before it is closed.
+    pub header_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for SandboxConfig {
@@ -66,13 +73,14 @@ impl std::fmt::Debug for SandboxConfig {
             .field("release", &self.release)
             .field("hostname", &self.hostname)
             .field("tls", &self.tls)
+            .field("header_timeout", &self.header_timeout)
             .finish()
     }
 }
 
 impl SandboxConfig {
     /// Loopback on a free port, in memory, control plane off, TFE's default rate limit of 30,
-    /// release 2.1.0, hostname `tfe.sandbox.local`, plain HTTP.
+    /// release 2.1.0, hostname `tfe.sandbox.local`, plain HTTP, a 10 s header read timeout.
     #[must_use]
     pub fn new(admin_token: impl Into<String>) -> Self {
         SandboxConfig {
@@ -84,6 +92,7 @@ impl SandboxConfig {
             release: Release::semver(2, 1, 0),
             hostname: "tfe.sandbox.local".to_owned(),
             tls: None,
+            header_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -124,6 +133,13 @@ pub enum SandboxError {
     NotLoopback { addr: SocketAddr },
     #[error("--listen-any needs --token: a random token printed on a shared machine is no guard")]
     TokenRequired,
+    #[error(
+        "refusing --control on {addr}: the control plane shows every token and replaces the \
+         state, so it is served on loopback only"
+    )]
+    ControlNotLoopback { addr: SocketAddr },
+    #[error("the --token is {length} characters; a sandbox token has at least {MIN_TOKEN_CHARS}")]
+    ShortToken { length: usize },
     #[error("{text:?} is not a TFE release (expected one like 2.1.0 or v202401-1)")]
     BadRelease { text: String },
     #[error("cannot read the TLS file {}", path.display())]
@@ -162,6 +178,12 @@ impl SandboxError {
                 "the sandbox has no real security: listen on 127.0.0.1, or add --listen-any \
                  and --token if it must be reachable from elsewhere",
             ),
+            SandboxError::ControlNotLoopback { .. } => {
+                Some("run the control plane on a loopback sandbox (tests do), or drop --control")
+            }
+            SandboxError::ShortToken { .. } => {
+                Some("leave --token out for a random 64-character token, or choose a long one")
+            }
             SandboxError::CorruptState { .. } | SandboxError::InvalidState { .. } => {
                 Some("fix or remove the file; a missing file starts a fresh installation")
             }
@@ -181,6 +203,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     /// `http` or `https`.
     scheme: &'static str,
+    app: std::sync::Arc<server::App>,
     admin_token: String,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
@@ -194,16 +217,38 @@ impl Sandbox {
     }
 
     /// The base URL, `http://127.0.0.1:PORT` (`https://` with TLS; no trailing slash, no
-    /// `/api/v2`).
+    /// `/api/v2`): one a client on this machine can reach, loopback when the sandbox listens
+    /// on every interface.
     #[must_use]
     pub fn url(&self) -> String {
-        format!("{}://{}", self.scheme, self.addr)
+        // Listening on every interface (`--listen-any` with 0.0.0.0 or [::]) includes
+        // loopback; the unspecified address itself is not one a client can connect to.
+        let mut reachable = self.addr;
+        if reachable.ip().is_unspecified() {
+            reachable.set_ip(match reachable.ip() {
+                std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("{}://{reachable}", self.scheme)
     }
 
     /// The site administrator's token.
     #[must_use]
     pub fn admin_token(&self) -> &str {
         &self.admin_token
+    }
+
+    /// The value of a write-only attribute as the emulated database holds it, in memory
+    /// only: never written to the state file, never shown over HTTP (the request log shows
+    /// `(sensitive)`). For an in-process test to check the secret a client sent.
+    pub async fn write_only_value(&self, section: &str, attribute: &str) -> Option<String> {
+        self.app
+            .db
+            .lock()
+            .await
+            .write_only_value(section, attribute)
+            .map(str::to_owned)
     }
 
     /// Stops accepting connections, lets requests in flight finish, and returns. Every change
@@ -259,26 +304,42 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         source,
     })?;
     let admin_token = config.admin_token.clone();
-    let app = server::App::new(config, db);
+    let config_header_timeout = config.header_timeout;
+    let app = std::sync::Arc::new(server::App::new(config, db));
     let (stop, stopped) = oneshot::channel::<()>();
     // Either an explicit stop or the `Sandbox` being dropped.
     let shutdown = async move {
         let _ = stopped.await;
     };
+    let header_timeout = config_header_timeout;
     let (task, scheme) = match tls {
         Some(tls) => {
             let listener = tls::TlsListener::new(listener, tls)
                 .map_err(|source| SandboxError::Bind { addr, source })?;
             (
-                tokio::spawn(server::serve(listener, app, shutdown)),
+                tokio::spawn(server::serve(
+                    listener,
+                    std::sync::Arc::clone(&app),
+                    header_timeout,
+                    shutdown,
+                )),
                 "https",
             )
         }
-        None => (tokio::spawn(server::serve(listener, app, shutdown)), "http"),
+        None => (
+            tokio::spawn(server::serve(
+                listener,
+                std::sync::Arc::clone(&app),
+                header_timeout,
+                shutdown,
+            )),
+            "http",
+        ),
     };
     Ok(Sandbox {
         addr,
         scheme,
+        app,
         admin_token,
         stop: Some(stop),
         task,

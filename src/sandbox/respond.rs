@@ -105,6 +105,19 @@ pub(crate) fn control_error(status: StatusCode, message: &str, problems: &[Strin
     control(status, &value)
 }
 
+/// 401 from the control plane: only the admin token opens it.
+pub(crate) fn control_unauthorized() -> Response {
+    let mut response = control_error(
+        StatusCode::UNAUTHORIZED,
+        "the control plane needs the admin token: Authorization: Bearer <TFE_TOKEN>",
+        &[],
+    );
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
 /// JSON with HTML-significant characters escaped, as Rails' `to_json` writes it.
 fn rails_json(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();

@@ -1,22 +1,29 @@
-//! The HTTP server and the path every API request takes: control-plane requests go straight
-//! to `control`; every other request gets, in order, an injected fault if one matches, the
-//! rate limit, then `routes` (authentication, routing, the section handlers), the configured
-//! latency, and an entry in the request log. Holds the shared state; knows nothing about any
-//! particular section.
+//! The HTTP server and the path every API request takes. Connections are served by hyper with
+//! a header read timeout (a client that connects and says nothing is dropped). Every request
+//! is authenticated from its headers first: the control plane answers only the admin token,
+//! and the body of a request without a known token is never read, parsed or kept. Then an API
+//! request gets, in order, an injected fault if one matches, the rate limit, `routes`
+//! (routing, authorization, the section handlers), the configured latency, and an entry in
+//! the bounded request log (values of sensitive attributes replaced). Holds the shared state;
+//! knows nothing about any particular section.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::connect_info::Connected;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::Listener;
+use axum::{Extension, Router};
+use futures_util::StreamExt as _;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use serde_json::{Value, json};
 
 use super::SandboxConfig;
@@ -26,13 +33,14 @@ use super::limiter::Limiter;
 use super::outbox::Outbox;
 use super::respond;
 use super::routes;
-use super::state::{self, Db};
-use super::tls::TlsListener;
-use super::tokens::Tokens;
-use crate::catalogue::Release;
+use super::state::{self, Db, DbGuard, Store};
+use super::tokens::{TokenKind, Tokens};
+use crate::bounded;
+use crate::catalogue::{self, Release};
 
-/// The largest request body read; TFE's settings documents are a few kilobytes.
-const MAX_BODY: usize = 4 * 1024 * 1024;
+/// The request log keeps the last this many requests: a sandbox left running under load
+/// must not grow without end.
+pub(crate) const LOG_CAPACITY: usize = 1000;
 
 /// What may change while the sandbox runs (`POST /_sandbox/config`, `PUT /_sandbox/latency`).
 #[derive(Debug, Clone)]
@@ -68,18 +76,18 @@ impl Logged {
     }
 }
 
-/// The request log: every API request in the order received.
+/// The request log: the last [`LOG_CAPACITY`] API requests, in the order received.
 #[derive(Default)]
 pub(crate) struct RequestLog {
     next: u64,
-    pub entries: Vec<Logged>,
+    pub entries: VecDeque<Logged>,
 }
 
 /// Everything the handlers share. No `Debug`: it holds tokens and secrets.
 pub(crate) struct App {
-    /// The emulated database. A tokio mutex: it is held across the state file's write, so
-    /// that the file always follows the order of the changes.
-    pub db: tokio::sync::Mutex<Db>,
+    /// The emulated database. Its lock is held across the state file's write, so that the
+    /// file always follows the order of the changes, also across processes.
+    pub db: Store,
     pub state_file: Option<PathBuf>,
     pub control: bool,
     pub tokens: Tokens,
@@ -100,7 +108,7 @@ impl App {
     pub fn new(config: SandboxConfig, db: Db) -> Self {
         App {
             started: std::time::Instant::now(),
-            db: tokio::sync::Mutex::new(db),
+            db: Store::new(db, config.state_file.clone()),
             state_file: config.state_file,
             control: config.control,
             tokens: Tokens::new(config.admin_token),
@@ -129,11 +137,7 @@ impl App {
     /// Keeps a new database: written to the state file first (when there is one), so that a
     /// change is never answered as done unless it is on disk. On a write failure the old
     /// database stays and the 500 to send is returned.
-    pub async fn commit(
-        &self,
-        current: &mut tokio::sync::MutexGuard<'_, Db>,
-        draft: Db,
-    ) -> Result<(), Response> {
+    pub async fn commit(&self, current: &mut DbGuard<'_>, draft: Db) -> Result<(), Response> {
         if let Some(path) = &self.state_file
             && let Err(e) = state::save(path, &draft).await
         {
@@ -156,56 +160,79 @@ impl App {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(SocketAddr);
 
-impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// Serves until `shutdown` resolves, then lets requests in flight finish. A connection that
+/// has not sent a whole request head within `header_timeout` (also between requests on a
+/// kept-alive connection) is closed: thousands of silent connections must not stay open.
 pub(crate) async fn serve<L>(
-    listener: L,
-    app: App,
+    mut listener: L,
+    app: Arc<App>,
+    header_timeout: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) where
     L: Listener<Addr = SocketAddr>,
-    Peer: for<'a> Connected<IncomingStream<'a, L>>,
 {
-    let router = Router::new().fallback(handle).with_state(Arc::new(app));
-    let service = router.into_make_service_with_connect_info::<Peer>();
-    // `serve` only returns early when the listener fails, and then there is nothing to do.
-    let _ = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let router = Router::new().fallback(handle).with_state(app);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let service = router.clone().layer(Extension(ConnectInfo(Peer(peer))));
+        let connection = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection ends in an error when the client goes away or times out: nothing
+            // to tell anyone.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+/// Whether a path is the control plane's.
+fn is_control(path: &str) -> bool {
+    path == "/_sandbox" || path.starts_with("/_sandbox/")
 }
 
 async fn handle(
     State(app): State<Arc<App>>,
-    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
+    Extension(ConnectInfo(Peer(peer))): Extension<ConnectInfo<Peer>>,
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return respond::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload too large",
-            Some("the request body could not be read or is larger than 4 MiB"),
-        );
-    };
     let path = parts.uri.path();
-    if app.control && (path == "/_sandbox" || path.starts_with("/_sandbox/")) {
-        return control::handle(&app, &parts.method, path, &body).await;
+    let token = bearer(&parts.headers);
+    let kind = token.and_then(|t| app.tokens.kind_of(t));
+    if app.control && is_control(path) {
+        // It shows every token and replaces the whole state: the admin token only, and
+        // nothing read before that is known.
+        if kind != Some(TokenKind::Admin) {
+            return respond::control_unauthorized();
+        }
+        return match read_body(&parts.headers, body).await {
+            Ok(body) => control::handle(&app, &parts.method, path, &body).await,
+            Err(response) => response,
+        };
     }
-
+    // A request without a known token is answered from its head alone (401, a fault, `ping`,
+    // discovery): its body is never read, so unauthenticated uploads cost nothing.
+    let body = if kind.is_some() {
+        match read_body(&parts.headers, body).await {
+            Ok(body) => body,
+            Err(response) => return response,
+        }
+    } else {
+        Bytes::new()
+    };
     let seq = log_received(&app, &parts.method, &parts.uri, &body);
     let latency = lock(&app.run).latency;
-    let response = api(&app, &parts.method, &parts.uri, &parts.headers, peer, &body).await;
+    let response = api(&app, &parts.method, &parts.uri, token, kind, peer, &body).await;
     log_answered(&app, seq, response.status());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -213,19 +240,45 @@ async fn handle(
     response
 }
 
+/// The request body, up to [`bounded::REQUEST_BODY`], counting the bytes that arrive.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let too_large = || {
+        respond::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload too large",
+            Some(&format!(
+                "the request body is larger than {}",
+                bounded::REQUEST_BODY
+            )),
+        )
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let mut collected =
+        bounded::Collector::new(bounded::REQUEST_BODY, announced).map_err(|_| too_large())?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|_| respond::bad_request("the request body could not be read"))?;
+        collected.push(&chunk).map_err(|_| too_large())?;
+    }
+    Ok(Bytes::from(collected.finish()))
+}
+
 async fn api(
     app: &App,
     method: &Method,
     uri: &Uri,
-    headers: &HeaderMap,
+    token: Option<&str>,
+    kind: Option<TokenKind>,
     peer: SocketAddr,
     body: &Bytes,
 ) -> Response {
     if let Some(fault) = control::take_fault(app, method, uri) {
         return fault;
     }
-    let token = bearer(headers);
-    let kind = token.and_then(|t| app.tokens.kind_of(t));
     // Authenticated requests count against their token, the others against their IP.
     let key = match (token, kind) {
         (Some(token), Some(_)) => format!("token:{token}"),
@@ -257,14 +310,17 @@ fn too_many_requests(limit: u32, reset: Duration) -> Response {
 }
 
 fn log_received(app: &App, method: &Method, uri: &Uri, body: &Bytes) -> u64 {
-    let body = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let body = without_secrets(serde_json::from_slice(body).unwrap_or(Value::Null));
     let path = uri
         .path_and_query()
         .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
     let mut log = lock(&app.log);
     let seq = log.next;
     log.next += 1;
-    log.entries.push(Logged {
+    if log.entries.len() >= LOG_CAPACITY {
+        log.entries.pop_front();
+    }
+    log.entries.push_back(Logged {
         seq,
         received_ms: app.started.elapsed().as_secs_f64() * 1000.0,
         method: method.as_str().to_owned(),
@@ -281,4 +337,25 @@ fn log_answered(app: &App, seq: u64, status: StatusCode) {
     if let Some(entry) = log.entries.iter_mut().rev().find(|e| e.seq == seq) {
         entry.status = Some(status.as_u16());
     }
+}
+
+/// A logged body with the value of every sensitive attribute (passwords, keys, tokens: any
+/// attribute the catalogue marks sensitive) replaced by `"(sensitive)"`: the log shows that a
+/// secret was sent, never what it was.
+fn without_secrets(mut body: Value) -> Value {
+    if let Some(attributes) = body
+        .pointer_mut("/data/attributes")
+        .and_then(Value::as_object_mut)
+    {
+        for (name, value) in attributes.iter_mut() {
+            let sensitive = catalogue::SECTIONS
+                .iter()
+                .flat_map(|s| s.attributes.iter())
+                .any(|a| a.name == name && a.sensitive);
+            if sensitive && !value.is_null() {
+                *value = Value::from(crate::redact::REDACTED);
+            }
+        }
+    }
+    body
 }

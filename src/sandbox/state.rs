@@ -87,6 +87,25 @@ impl Db {
             .is_some_and(|m| m.contains_key(attr))
     }
 
+    /// Keeps the write-only values `previous` knows for the attributes still set here: a
+    /// state read again from the file says only *that* they are set.
+    fn keep_write_only_values(&mut self, previous: &Db) {
+        for (section, attrs) in &mut self.write_only {
+            for (name, value) in attrs.iter_mut() {
+                if value.0.is_none()
+                    && let Some(known) = previous.write_only.get(section).and_then(|m| m.get(name))
+                {
+                    value.clone_from(known);
+                }
+            }
+        }
+    }
+
+    /// The value of a write-only attribute, when it was set since the sandbox started.
+    pub fn write_only_value(&self, section: &str, attr: &str) -> Option<&str> {
+        self.write_only.get(section)?.get(attr)?.0.as_deref()
+    }
+
     /// Stores a write-only value; a blank one clears it.
     pub fn set_write_only(&mut self, section: &str, attr: &str, value: Option<&str>) {
         match value {
@@ -328,6 +347,89 @@ fn read_policies(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
         }
         db.policies.insert(key.clone(), Policy { id, attributes });
     }
+}
+
+/// The emulated database, shared by the requests of this process and, through the state file
+/// and its lock, with every other process serving the same file (two `--address sandbox:FILE`
+/// runs at once): each lock takes the file's lock and reads the file again, so that a change
+/// another process wrote is seen, and a write is never made over a state it did not read.
+pub(crate) struct Store {
+    db: tokio::sync::Mutex<Db>,
+    file: Option<PathBuf>,
+}
+
+/// The database, locked for one request (and the state file with it, when there is one).
+pub(crate) struct DbGuard<'a> {
+    db: tokio::sync::MutexGuard<'a, Db>,
+    /// Held until the guard is dropped: closing the file releases the lock.
+    _file_lock: Option<std::fs::File>,
+}
+
+impl std::ops::Deref for DbGuard<'_> {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl std::ops::DerefMut for DbGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Db {
+        &mut self.db
+    }
+}
+
+impl Store {
+    pub fn new(db: Db, file: Option<PathBuf>) -> Self {
+        Store {
+            db: tokio::sync::Mutex::new(db),
+            file,
+        }
+    }
+
+    /// Locks the database for one request. With a state file, also locks the file and reads
+    /// it again. A lock that cannot be taken (a read-only directory) or a file that cannot be
+    /// read now leaves this process's own view: its writes then fail and say why.
+    pub async fn lock(&self) -> DbGuard<'_> {
+        let mut db = self.db.lock().await;
+        let mut file_lock = None;
+        if let Some(path) = &self.file
+            && let Ok(lock) = lock_file(path).await
+        {
+            file_lock = Some(lock);
+            if let Ok(mut fresh) = load(path).await {
+                fresh.keep_write_only_values(&db);
+                *db = fresh;
+            }
+        }
+        DbGuard {
+            db,
+            _file_lock: file_lock,
+        }
+    }
+}
+
+/// Takes the state file's lock, waiting for another process to release it. The lock is on a
+/// file beside it, `.NAME.lock`: the state file itself is replaced by a rename on every
+/// write, so its own inode cannot carry the lock.
+async fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "state".into(), |n| n.to_string_lossy().into_owned());
+    let lock_path = parent_dir(path).join(format!(".{name}.lock"));
+    tokio::task::spawn_blocking(move || {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options.open(&lock_path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
 }
 
 /// Loads the state file: a missing file is a fresh installation.

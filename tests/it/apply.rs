@@ -65,9 +65,17 @@ async fn patches_carry_only_the_changed_keys_and_the_sections_secrets() {
             (
                 "PATCH /api/v2/admin/smtp-settings".to_owned(),
                 json!({"data": {"type": "smtp-settings", "attributes": {
-                    "host": "smtp.example.com", "password": SECRET, "test-email-address": "ops@example.com"}}})
+                    "host": "smtp.example.com", "password": "(sensitive)", "test-email-address": "ops@example.com"}}})
             ),
         ]
+    );
+    // The log shows that the secret was sent; the emulated database holds what it was.
+    assert_eq!(
+        sandbox
+            .write_only_value("smtp", "password")
+            .await
+            .as_deref(),
+        Some(SECRET)
     );
     assert!(!out.stdout.contains(SECRET) && !out.stderr.contains(SECRET));
     let outbox = control.outbox().await;
@@ -285,7 +293,15 @@ async fn a_saved_plan_applies_without_asking_and_a_stale_one_is_refused() {
         .find(|(c, _)| c == "PATCH /api/v2/admin/smtp-settings");
     assert_eq!(
         smtp.map(|(_, b)| b["data"]["attributes"]["password"].clone()),
-        Some(json!(SECRET))
+        Some(json!("(sensitive)"))
+    );
+    assert_eq!(
+        sandbox
+            .write_only_value("smtp", "password")
+            .await
+            .as_deref(),
+        Some(SECRET),
+        "the secret was read again from its reference"
     );
     // Another address is refused.
     let other = tfe_admin(

@@ -255,31 +255,34 @@ impl Api {
     }
 }
 
-/// The sandbox's test control plane (`/_sandbox/`).
+/// The sandbox's test control plane (`/_sandbox/`), which answers only the admin token.
 #[derive(Debug, Clone)]
 pub struct Control {
     base: String,
+    admin_token: String,
     client: reqwest::Client,
 }
 
 impl Control {
     #[must_use]
     pub fn new(sandbox: &Sandbox) -> Self {
-        Control::at(&sandbox.url())
+        Control::at(&sandbox.url(), sandbox.admin_token())
     }
 
-    /// The control plane of the sandbox at `base` (`http://127.0.0.1:PORT`).
+    /// The control plane of the sandbox at `base` (`http://127.0.0.1:PORT`), opened with its
+    /// admin token.
     #[must_use]
-    pub fn at(base: &str) -> Self {
+    pub fn at(base: &str, admin_token: &str) -> Self {
         Control {
             base: base.trim_end_matches('/').to_owned(),
+            admin_token: admin_token.to_owned(),
             client: http_client(),
         }
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Reply {
         let url = format!("{}/_sandbox/{path}", self.base);
-        send(&self.client, method, &url, None, body).await
+        send(&self.client, method, &url, Some(&self.admin_token), body).await
     }
 
     async fn expect(&self, method: Method, path: &str, body: Option<&Value>, status: u16) -> Value {

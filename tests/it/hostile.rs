@@ -494,3 +494,245 @@ async fn a_plan_file_edited_to_another_address_sends_nothing_anywhere() {
         "a refused plan sends nothing"
     );
 }
+
+// --- The sandbox as a server others can reach ----------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_plane_answers_only_the_admin_token() {
+    let sandbox = start_sandbox().await;
+    let tokens = Control::new(&sandbox).tokens().await;
+    let client = crate::common::http_client();
+    let url = format!("{}/_sandbox/tokens", sandbox.url());
+    for token in [
+        None,
+        Some(tokens.user.as_str()),
+        Some(tokens.team.as_str()),
+        Some("nope"),
+    ] {
+        let reply = crate::common::send(&client, reqwest::Method::GET, &url, token, None).await;
+        assert_eq!(reply.status, 401, "{token:?}: {}", reply.text);
+        assert!(!reply.text.contains(&tokens.admin), "{}", reply.text);
+        assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    }
+    // The request log, which shows what clients sent, is behind the same door.
+    let url = format!("{}/_sandbox/requests", sandbox.url());
+    let reply = crate::common::send(&client, reqwest::Method::GET, &url, None, None).await;
+    assert_eq!(reply.status, 401, "{}", reply.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_bodies_are_never_read_and_the_log_is_bounded() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    control.config(serde_json::json!({"rate_limit": 0})).await;
+    // 100 unauthenticated 4 MiB bodies at once: each is answered from its head.
+    let body = vec![b'{'; 4 * 1024 * 1024];
+    let client = crate::common::http_client();
+    let url = format!("{}/api/v2/admin/general-settings", sandbox.url());
+    let sends = (0..100).map(|_| {
+        client
+            .patch(&url)
+            .header("content-type", "application/vnd.api+json")
+            .body(body.clone())
+            .send()
+    });
+    let replies = futures_util::future::join_all(sends).await;
+    // The server answers 401 without reading; a client still sending may see the connection
+    // close instead. Never anything else.
+    for reply in replies.iter().flatten() {
+        assert_eq!(reply.status().as_u16(), 401);
+    }
+    let logged = control.requests().await;
+    assert!(!logged.is_empty(), "the refused requests are logged");
+    assert!(
+        logged
+            .iter()
+            .all(|r| r.body.is_null() && r.status == Some(401)),
+        "an unauthenticated body was kept"
+    );
+    // The sandbox still serves.
+    let api = crate::common::Api::admin(&sandbox);
+    assert_eq!(api.get("admin/general-settings").await.status, 200);
+
+    // The log keeps the last 1000 requests.
+    control.clear_requests().await;
+    let pings = (0..1010).map(|i| {
+        let client = client.clone();
+        let url = format!("{}/api/v2/ping?n={i}", sandbox.url());
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+    });
+    let statuses = futures_util::future::join_all(pings).await;
+    assert!(
+        statuses.iter().all(|s| matches!(s, Ok(204))),
+        "{statuses:?}"
+    );
+    let logged = control.requests().await;
+    assert_eq!(logged.len(), 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_closed_after_the_header_timeout() {
+    let mut config = tfe_admin::sandbox::SandboxConfig::new(tfe_admin::sandbox::random_token());
+    config.header_timeout = std::time::Duration::from_millis(200);
+    let sandbox = crate::common::start_sandbox_with(config).await;
+    let addr = sandbox.addr();
+    // Silent, and half a request head.
+    for opening in [&b""[..], b"GET /api/v2/ping HTTP/1.1\r\nHost: x\r\n"] {
+        let mut socket = match tokio::net::TcpStream::connect(addr).await {
+            Ok(s) => s,
+            Err(e) => panic!("connect: {e}"),
+        };
+        if let Err(e) = socket.write_all(opening).await {
+            panic!("write: {e}");
+        }
+        let mut buffer = [0u8; 1024];
+        // Generous: the server closes it after 200 ms; a missing timeout would wait here.
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(20), socket.read(&mut buffer))
+                .await;
+        match read {
+            Ok(Ok(n)) => {
+                let text = String::from_utf8_lossy(&buffer[..n]);
+                assert!(n == 0 || text.starts_with("HTTP/1.1 408"), "{text}");
+            }
+            Ok(Err(_)) => {} // reset: closed too
+            Err(elapsed) => panic!("the connection was held open: {elapsed}"),
+        }
+    }
+    // A client that speaks is served as ever.
+    let api = crate::common::Api::admin(&sandbox);
+    assert_eq!(api.get("ping").await.status, 204);
+}
+
+fn sandbox_binary(args: &[&str]) -> std::process::Output {
+    match std::process::Command::new(env!("CARGO_BIN_EXE_tfe-admin"))
+        .arg("sandbox")
+        .args(args)
+        .env_clear()
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run tfe-admin: {e}"),
+    }
+}
+
+#[test]
+fn the_control_plane_never_listens_beyond_loopback_and_tokens_are_long() {
+    for (args, message) in [
+        (
+            &[
+                "--listen",
+                "0.0.0.0:0",
+                "--listen-any",
+                "--token",
+                "a-long-enough-token-1234",
+                "--control",
+            ][..],
+            "error: cannot start the sandbox\ncaused by: refusing --control on 0.0.0.0:0: the control plane shows every token and replaces the state, so it is served on loopback only\n",
+        ),
+        (
+            &["--listen", "127.0.0.1:0", "--token", "x"][..],
+            "error: cannot start the sandbox\ncaused by: the --token is 1 characters; a sandbox token has at least 16\n",
+        ),
+    ] {
+        let output = sandbox_binary(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn listen_any_prints_an_address_a_client_can_use() {
+    use std::io::BufRead as _;
+    let mut child = match std::process::Command::new(env!("CARGO_BIN_EXE_tfe-admin"))
+        .args([
+            "sandbox",
+            "--listen",
+            "0.0.0.0:0",
+            "--listen-any",
+            "--token",
+            "a-long-enough-token-1234",
+        ])
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => panic!("{e}"),
+    };
+    let lines: Vec<String> = match child.stdout.take() {
+        Some(out) => std::io::BufReader::new(out)
+            .lines()
+            .take(2)
+            .map_while(Result::ok)
+            .collect(),
+        None => Vec::new(),
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let address = lines
+        .get(1)
+        .and_then(|l| l.strip_prefix("export TFE_ADDRESS="))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(address.starts_with("http://127.0.0.1:"), "{lines:?}");
+    let port = address.rsplit(':').next().unwrap_or_default();
+    assert!(
+        lines[0].ends_with(&format!("(and every other interface, port {port})")),
+        "{lines:?}"
+    );
+    // The client accepts it (http is for loopback only).
+    assert!(tfe_admin::options::parse_target(&address).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applies_on_one_sandbox_file_both_keep_their_change() {
+    // Without the lock, each process wrote back the state it loaded at its start, and the
+    // later write dropped the earlier one's change. Repeated: the race needs an overlap.
+    for round in 0..3 {
+        let dir = workdir("");
+        for (name, yaml) in [
+            ("a.yaml", "general:\n  api-rate-limit: 45\n"),
+            ("b.yaml", "customization:\n  footer: from b\n"),
+        ] {
+            if let Err(e) = std::fs::write(dir.path().join(name), yaml) {
+                panic!("{e}");
+            }
+        }
+        let args = |file: &'static str| {
+            [
+                "apply",
+                "-f",
+                file,
+                "--auto-approve",
+                "--address",
+                "sandbox:state.json",
+            ]
+        };
+        let (a_args, b_args) = (args("a.yaml"), args("b.yaml"));
+        let (a, b) = tokio::join!(
+            tfe_admin(dir.path(), &a_args, &[]),
+            tfe_admin(dir.path(), &b_args, &[])
+        );
+        assert_eq!(a.code, Some(0), "round {round}: {}", a.stderr);
+        assert_eq!(b.code, Some(0), "round {round}: {}", b.stderr);
+        let state: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("state.json")).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            state["settings"]["general"]["api-rate-limit"],
+            serde_json::json!(45),
+            "round {round}: a's change was lost: {state}"
+        );
+        assert_eq!(
+            state["settings"]["customization"]["footer"],
+            serde_json::json!("from b"),
+            "round {round}: b's change was lost: {state}"
+        );
+    }
+}
