@@ -45,6 +45,13 @@ pub enum Error {
          only references"
     )]
     LiteralSecretInPlan { section: String, attribute: String },
+    #[error(
+        "the live settings do not make a valid desired-state file: {} (nothing was written)",
+        plural_problems(problems.len())
+    )]
+    ExportInvalid {
+        problems: Vec<crate::config::diagnostic::Diagnostic>,
+    },
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
     #[error("refusing to apply: nothing was written")]
@@ -112,6 +119,12 @@ impl Error {
             Error::Options(OptionsError::NoToken { .. }) => Some(
                 "the token must belong to a site administrator's user account; set it in the \
                  environment, never on the command line"
+                    .to_owned(),
+            ),
+            Error::ExportInvalid { .. } => Some(
+                "the server returned values the API itself would refuse: check the \
+                 installation (or the proxy in front of it), or export other sections with \
+                 --section"
                     .to_owned(),
             ),
             Error::PlanRules { .. } => Some(
@@ -253,6 +266,12 @@ pub fn render(error: &Error) -> String {
             let _ = writeln!(out, "{}: {}: {}", e.location, e.path, e.message);
         }
     }
+    // The exported text was never written: its lines and columns would point nowhere.
+    if let Error::ExportInvalid { problems } = error {
+        for p in problems {
+            let _ = writeln!(out, "{}: {}", p.path, p.message);
+        }
+    }
     let _ = writeln!(out, "error: {error}");
     let mut source = error.source();
     // `Invalid`'s own text is already in the first line.
@@ -267,4 +286,12 @@ pub fn render(error: &Error) -> String {
         let _ = writeln!(out, "hint: {hint}");
     }
     out
+}
+
+fn plural_problems(n: usize) -> String {
+    if n == 1 {
+        "1 problem".to_owned()
+    } else {
+        format!("{n} problems")
+    }
 }

@@ -108,6 +108,8 @@ pub enum OptionsError {
         address: String,
         origin: AddressOrigin,
     },
+    #[error("TFE_TOKEN is not valid text (it holds bytes that are not UTF-8)")]
+    TokenNotText,
     #[error("no API token: set TFE_TOKEN, or log in with `terraform login {host}`")]
     NoToken { host: String },
     #[error("cannot read the Terraform credentials file {}", path.display())]
@@ -253,6 +255,22 @@ fn is_loopback(url: &reqwest::Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// [`token`] from the process environment, where a `TFE_TOKEN` of bytes that are not UTF-8
+/// is reported as such: a lookup of text sees it as unset, and "no API token" would send the
+/// user looking for a variable that is there.
+///
+/// # Errors
+/// As [`token`], and a `TFE_TOKEN` that is not text.
+pub fn process_token(url: &reqwest::Url) -> Result<Secret, OptionsError> {
+    if matches!(
+        std::env::var("TFE_TOKEN"),
+        Err(std::env::VarError::NotUnicode(_))
+    ) {
+        return Err(OptionsError::TokenNotText);
+    }
+    token(url, &process_env)
 }
 
 /// The token for a URL target: `TFE_TOKEN`, else the credentials file entry for the host.

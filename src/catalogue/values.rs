@@ -164,10 +164,26 @@ impl AttrValue for Vec<AvatarSource> {
     const KIND: Kind = Kind::List;
 }
 
+/// The longest duration Go holds: a `time.Duration` is an `int64` of nanoseconds (about
+/// 2562047h47m). TFE parses these settings with Go, which refuses anything longer.
+pub const MAX_DURATION_NANOS: u128 = i64::MAX as u128;
+
 /// Parses a Go duration into nanoseconds; `None` when it does not follow
-/// [`GO_DURATION_PATTERN`]. Fractions are exact up to the nanosecond, as in Go.
+/// [`GO_DURATION_PATTERN`] or is longer than [`MAX_DURATION_NANOS`]. Fractions are exact up
+/// to the nanosecond, as in Go.
 #[must_use]
 pub fn parse_duration(text: &str) -> Option<u128> {
+    parse_duration_syntax(text).filter(|nanos| *nanos <= MAX_DURATION_NANOS)
+}
+
+/// Whether the text is a duration by its form, but longer than Go (and so TFE) accepts.
+#[must_use]
+pub fn is_duration_too_long(text: &str) -> bool {
+    parse_duration_syntax(text).is_some_and(|nanos| nanos > MAX_DURATION_NANOS)
+}
+
+/// The nanoseconds of a text of the duration grammar, saturating at `u128::MAX`.
+fn parse_duration_syntax(text: &str) -> Option<u128> {
     let mut rest = text;
     let mut total: u128 = 0;
     if rest.is_empty() {
@@ -195,18 +211,20 @@ pub fn parse_duration(text: &str) -> Option<u128> {
             "h" => 3_600_000_000_000,
             _ => return None,
         };
+        // Only digits: a parse fails on overflow alone, and that is "very long".
         let whole: u128 = if whole.is_empty() {
             0
         } else {
-            whole.parse().ok()?
+            whole.parse().unwrap_or(u128::MAX)
         };
-        total = total.checked_add(whole.checked_mul(scale)?)?;
+        total = total.saturating_add(whole.saturating_mul(scale));
         if !fraction.is_empty() {
-            // Only the digits that can matter at nanosecond precision.
-            let digits = &fraction[..fraction.len().min(30)];
+            // Only the digits that can matter at nanosecond precision (18 of them, times the
+            // largest unit, stay far below u128::MAX).
+            let digits = &fraction[..fraction.len().min(18)];
             let value: u128 = digits.parse().ok()?;
             let divisor = 10u128.checked_pow(u32::try_from(digits.len()).ok()?)?;
-            total = total.checked_add(value.checked_mul(scale)? / divisor)?;
+            total = total.saturating_add(value * scale / divisor);
         }
         rest = next;
     }
@@ -360,6 +378,30 @@ mod tests {
     }
 
     #[test]
+    fn durations_longer_than_go_holds_are_refused() {
+        // 2562047h47m16.854775807s is i64::MAX nanoseconds.
+        assert_eq!(
+            parse_duration("2562047h47m16.854775807s"),
+            Some(MAX_DURATION_NANOS)
+        );
+        assert_eq!(parse_duration("2562047h47m16.854775808s"), None);
+        for long in [
+            "2562048h",
+            "99999999999999999999h",
+            "999999999999999999999999999999999999999999h",
+        ] {
+            assert_eq!(parse_duration(long), None, "{long}");
+            assert!(is_duration_too_long(long), "{long}");
+        }
+        assert!(!is_duration_too_long("2h"));
+        assert!(!is_duration_too_long("two hours"));
+        assert_eq!(
+            parse_duration("1.123456789012345678901234567890h"),
+            parse_duration("1.123456789012345678h")
+        );
+    }
+
+    #[test]
     fn bad_durations_are_rejected() {
         for bad in ["", "2", "h", "2x", "-2h", "2h-", "1..5h", ".h", "2 h", "0"] {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
@@ -374,11 +416,18 @@ mod tests {
     }
 
     proptest! {
-        /// The schema's pattern and the parser the diff uses accept the same strings.
+        /// The schema's pattern and the parser the diff uses accept the same strings (the
+        /// length limit aside, which validation checks after the schema).
         #[test]
-        fn pattern_and_parser_agree(text in "[0-9.]{0,4}(ns|us|µs|ms|s|m|h|x|)([0-9.]{0,3}(s|m|h|))?") {
+        fn pattern_and_parser_agree(text in "[0-9.]{0,12}(ns|us|µs|ms|s|m|h|x|)([0-9.]{0,3}(s|m|h|))?") {
             let re = duration_regex();
-            prop_assert_eq!(re.is_match(&text), parse_duration(&text).is_some(), "{}", text);
+            prop_assert_eq!(re.is_match(&text), parse_duration_syntax(&text).is_some(), "{}", text);
+            prop_assert_eq!(
+                parse_duration(&text).is_some(),
+                re.is_match(&text) && !is_duration_too_long(&text),
+                "{}",
+                text
+            );
         }
     }
 

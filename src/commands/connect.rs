@@ -42,7 +42,7 @@ pub async fn connect(connection: &Connection, secrets: &Redactor) -> Result<Conn
     }
     let (url, token, sandbox, origin) = match &connection.target {
         Target::Url(url) => {
-            let token = options::token(url, &options::process_env)?;
+            let token = options::process_token(url)?;
             (url.clone(), token, None, connection.origin)
         }
         Target::Sandbox(file) => {

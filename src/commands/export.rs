@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::export::{self, Source};
 use crate::live::LiveDoc;
 use crate::redact::Redactor;
-use crate::{live, options, output};
+use crate::{config, live, options, output};
 
 use super::connect;
 
@@ -32,6 +32,12 @@ pub fn run(args: &ExportArgs) -> Result<u8, Error> {
         }
         Ok::<String, Error>(export::render(&state, &Source { address: &address }))
     })?;
+    // What a server sent may not fit the file format (`api-rate-limit: "thirty"`): a file
+    // that does not validate is not written.
+    let problems = config::check_written("the exported file", &text);
+    if !problems.is_empty() {
+        return Err(Error::ExportInvalid { problems });
+    }
     match &args.output {
         Some(path) => {
             std::fs::write(path, &text).map_err(|source| Error::Write {

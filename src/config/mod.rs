@@ -105,6 +105,40 @@ pub fn load(paths: &[PathBuf], options: &LoadOptions<'_>) -> Result<Loaded, Inva
     }
 }
 
+/// Checks a desired-state text the tool wrote itself (`export`, from live values a server
+/// sent): the problems that are errors, in order. A reference (`${env:...}`) stands for a
+/// value not at hand here and resolves to a placeholder; literal secrets are what export
+/// never writes, so they are not looked for. An empty document is fine.
+#[must_use]
+pub fn check_written(name: &str, text: &str) -> Vec<Diagnostic> {
+    let name: Arc<str> = Arc::from(name);
+    let mut root = match yaml::parse(&name, text) {
+        Ok(root) => root,
+        Err(e) => {
+            let pos = Pos {
+                file: Arc::clone(&name),
+                line: e.line,
+                col: e.col,
+            };
+            return vec![Diagnostic::error(&pos, SettingPath::root(), e.message)];
+        }
+    };
+    if root.value == NodeValue::Null {
+        return Vec::new();
+    }
+    let placeholder = |_: &str| Some("placeholder".to_owned());
+    let mut diagnostics = interpolate::interpolate_tree(
+        &mut root,
+        &SettingPath::root(),
+        Path::new("."),
+        &placeholder,
+    );
+    let reported: Vec<SettingPath> = diagnostics.iter().map(|d| d.path.clone()).collect();
+    diagnostics.extend(validate::validate(&root, true, &reported).diagnostics);
+    diagnostics.retain(Diagnostic::is_error);
+    diagnostics
+}
+
 /// Records, on every attribute, the absolute directory of the file that set it.
 fn set_base_dirs(state: &mut DesiredState, paths: &[PathBuf]) {
     for attr in state

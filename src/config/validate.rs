@@ -199,6 +199,17 @@ impl Validator {
                 );
                 return;
             }
+            if attr.kind == Kind::Duration
+                && crate::catalogue::values::is_duration_too_long(&text.value)
+            {
+                self.error(
+                    &node.pos,
+                    path,
+                    "too long: a duration is at most 2562047h47m16.854775807s, the longest Go \
+                     holds (TFE refuses longer ones)",
+                );
+                return;
+            }
             // Shape checks the API may not make: warnings, so that whatever the API stores
             // (the seeds' own samples are neither PEM nor JSON) can still be written back.
             let warning = match attr.kind {

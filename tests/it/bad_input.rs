@@ -715,6 +715,17 @@ static CASES: &[Case] = &[
         ..CASE
     },
     Case {
+        name: "a duration longer than Go holds",
+        files: &[(
+            Y,
+            yaml!("general:", "  plan-timeout: 99999999999999999999h"),
+        )],
+        expected: &[
+            "tfe-admin.yaml:2:17: general.plan-timeout: too long: a duration is at most 2562047h47m16.854775807s, the longest Go holds (TFE refuses longer ones)",
+        ],
+        ..CASE
+    },
+    Case {
         name: "FIFO passed as -f is refused, not waited on",
         setup: Some(fifo),
         args: &["-f", "tfe-admin.fifo"],

@@ -736,3 +736,59 @@ async fn two_applies_on_one_sandbox_file_both_keep_their_change() {
         );
     }
 }
+
+// --- Smaller things --------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_refuses_to_write_a_value_of_the_wrong_type() {
+    let sandbox = start_sandbox().await;
+    Control::new(&sandbox)
+        .fault(
+            Fault::new("/api/v2/admin/general-settings", 200).body(
+                r#"{"data": {"id": "general", "type": "general-settings", "attributes": {"api-rate-limit": "thirty", "plan-timeout": "2h"}}}"#,
+            ),
+        )
+        .await;
+    let dir = workdir("");
+    let run = tfe_admin_against(
+        &sandbox,
+        dir.path(),
+        &["export", "--section", "general", "-o", "out.yaml"],
+        &[],
+    )
+    .await;
+    refused(
+        &run,
+        &[
+            "general.api-rate-limit: expected an integer, found a string",
+            "error: the live settings do not make a valid desired-state file: 1 problem (nothing was written)",
+        ],
+    );
+    assert!(!dir.path().join("out.yaml").exists(), "a file was written");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_token_that_is_not_text_is_named_as_such() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = workdir(YAML);
+    let output = match std::process::Command::new(env!("CARGO_BIN_EXE_tfe-admin"))
+        .arg("plan")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("TFE_ADDRESS", "https://tfe.example.com")
+        .env("TFE_TOKEN", std::ffi::OsStr::from_bytes(b"tok\xff\xfeen"))
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => panic!("{e}"),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "error: TFE_TOKEN is not valid text (it holds bytes that are not UTF-8)\n"
+        ),
+        "{stderr}"
+    );
+}
