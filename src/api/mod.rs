@@ -1,10 +1,12 @@
 //! The only door to the TFE API: a small [`Api`] trait (a method, a path below `/api/v2/`, an
 //! optional JSON body) with one HTTP implementation ([`http::HttpApi`]), JSON:API envelope
-//! and error parsing ([`jsonapi`]). Retries and the client-side rate limit ([`pace`]) live
-//! behind it, so `live` and `apply` only say what to call. Nothing here knows the settings.
+//! and error parsing ([`jsonapi`]), and the reading of paginated lists with query parameters
+//! ([`list`]). Retries and the client-side rate limit ([`pace`]) live behind it, so `live`
+//! and `apply` only say what to call. Nothing here knows the settings.
 
 pub mod http;
 pub mod jsonapi;
+pub mod list;
 pub mod pace;
 
 use std::fmt;
