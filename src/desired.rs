@@ -1,6 +1,7 @@
 //! The desired state: what the (merged, interpolated, validated) files ask for, section by
-//! section in catalogue order. Produced by `config`, read by every later stage. Values of
-//! sensitive attributes never reach `Debug` output.
+//! section in catalogue order, item by item within a section (a settings document is one
+//! unkeyed item; a collection has one item per natural key). Produced by `config`, read by
+//! every later stage. Values of sensitive attributes never reach `Debug` output.
 
 use std::fmt;
 
@@ -28,7 +29,8 @@ impl DesiredState {
     pub fn secrets(&self) -> Vec<String> {
         self.sections
             .iter()
-            .flat_map(|s| s.attributes.iter().flatten())
+            .flat_map(|s| &s.items)
+            .flat_map(|i| &i.attributes)
             .filter(|a| a.is_sensitive())
             .filter_map(|a| match &a.value {
                 Value::String(s) => Some(s.clone()),
@@ -38,12 +40,13 @@ impl DesiredState {
             .collect()
     }
 
-    /// How many attributes the files set, over all sections.
+    /// How many attributes the files set, over all sections and items.
     #[must_use]
     pub fn attribute_count(&self) -> usize {
         self.sections
             .iter()
-            .map(|s| s.attributes.as_ref().map_or(0, Vec::len))
+            .flat_map(|s| &s.items)
+            .map(|i| i.attributes.len())
             .sum()
     }
 }
@@ -54,17 +57,43 @@ pub struct DesiredSection {
     pub spec: &'static SectionSpec,
     /// Where the section's key was written.
     pub pos: Pos,
-    /// The attributes the files set; `None` for `data-retention-policy: null` (no policy).
-    pub attributes: Option<Vec<DesiredAttr>>,
+    /// The items the files list: the one unkeyed item of a settings document or policy, none
+    /// for `data-retention-policy: null`, one per key of a collection.
+    pub items: Vec<DesiredItem>,
+    /// Whether live items the files do not list are deleted: a collection's `prune: true`, a
+    /// policy's `null`.
+    pub prune: bool,
 }
 
 impl DesiredSection {
+    /// The item with this key (`None`: the section's only document).
+    #[must_use]
+    pub fn item(&self, key: Option<&str>) -> Option<&DesiredItem> {
+        self.items.iter().find(|i| i.key.as_deref() == key)
+    }
+
+    /// An attribute of the unkeyed item (a settings document's attribute), if the files set it.
+    #[must_use]
+    pub fn attribute(&self, name: &str) -> Option<&DesiredAttr> {
+        self.item(None).and_then(|i| i.attribute(name))
+    }
+}
+
+/// One managed item: a settings document, a policy, a tool version.
+#[derive(Debug)]
+pub struct DesiredItem {
+    /// The natural key (`"1.9.8"`); `None` for a section's only document.
+    pub key: Option<String>,
+    /// Where the item was written (its key, or the section's key).
+    pub pos: Pos,
+    pub attributes: Vec<DesiredAttr>,
+}
+
+impl DesiredItem {
     /// The attribute with this API name, if the files set it.
     #[must_use]
     pub fn attribute(&self, name: &str) -> Option<&DesiredAttr> {
-        self.attributes
-            .as_ref()
-            .and_then(|attrs| attrs.iter().find(|a| a.spec.name == name))
+        self.attributes.iter().find(|a| a.spec.name == name)
     }
 }
 

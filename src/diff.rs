@@ -1,18 +1,19 @@
-//! The semantic diff of the desired and the live state: which managed attributes differ,
-//! compared as the API means them (`120m` equals `2h`, PEM modulo whitespace, HTML entities
-//! decoded, JSON text as JSON, null and "" alike where both mean unset), which write-only secrets
+//! The semantic diff of the desired and the live state, item by item (each section's kind
+//! decides what its items' differences mean: a PATCH, a create, a delete): which managed
+//! attributes differ, compared as the API means them (`120m` equals `2h`, PEM modulo
+//! whitespace, HTML entities decoded, JSON text as JSON, null and "" alike where both mean
+//! unset), which write-only secrets
 //! and triggers ride along, which outcome actions are due, what the release lacks, and which
 //! completeness rules the combined state would break. Pure: no I/O, nothing printed.
 
 use serde_json::Value;
 
 use crate::catalogue::{
-    Access, ActionSpec, ActionWhen, AttrSpec, AttrView, Kind, Known, Release, SectionSpec, Shape,
-    values,
+    Access, ActionSpec, ActionWhen, AttrSpec, AttrView, Kind, Known, Release, SectionSpec, values,
 };
 use crate::config::yaml::Pos;
-use crate::desired::{DesiredAttr, DesiredSection, DesiredState};
-use crate::live::{LiveDoc, LiveSection, LiveState};
+use crate::desired::{DesiredAttr, DesiredItem, DesiredSection, DesiredState};
+use crate::live::{LiveItem, LiveSection, LiveState};
 
 /// The differences, section by section, in catalogue (apply) order.
 #[derive(Debug)]
@@ -22,48 +23,80 @@ pub struct Diff<'a> {
     pub violations: Vec<RuleViolation>,
 }
 
-/// What differs in one managed section.
+/// What differs in one managed section, item by item.
 #[derive(Debug)]
 pub struct SectionDiff<'a> {
     pub spec: &'static SectionSpec,
     pub desired: &'a DesiredSection,
+    /// False when the installation's release does not have the section.
+    pub available: bool,
+    /// Every item the files list or the live state holds that has something to do or say,
+    /// in the order of the file, then the live items to delete.
+    pub items: Vec<ItemDiff<'a>>,
+    /// How many items the live read found (collections): the verifying read of apply reads
+    /// that many again at once.
+    pub live_count: Option<u64>,
+}
+
+/// What differs in one item (a settings document, a policy, a tool version).
+#[derive(Debug)]
+pub struct ItemDiff<'a> {
+    /// The natural key; `None` for a section's only document.
+    pub key: Option<String>,
+    /// What the files ask for (`None`: the item is to be deleted).
+    pub desired: Option<&'a DesiredItem>,
+    /// What the installation has (`None`: the item does not exist).
+    pub live: Option<LiveItem>,
     pub write: Write,
     /// Attributes whose desired value differs from the live one.
     pub changes: Vec<Change<'a>>,
     /// Write-only attributes: they cannot be compared.
     pub write_only: Vec<&'a DesiredAttr>,
-    /// Trigger attributes: sent with a write of the section, never a change on their own.
+    /// Trigger attributes: sent with a write of the item, never a change on their own.
     pub triggers: Vec<&'a DesiredAttr>,
     /// Attributes the installation's release does not have.
     pub unsupported: Vec<&'a DesiredAttr>,
     /// Outcome actions that are due (`revoke-old-certificate`).
     pub actions: Vec<&'static ActionSpec>,
+    /// Why the API would refuse the delete (an official tool version, one in use).
+    pub refused: Option<crate::catalogue::kind::Refusal>,
 }
 
-/// What happens to a section's document.
+impl ItemDiff<'_> {
+    /// Whether there is anything to do or say about the item.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.write == Write::None
+            && self.changes.is_empty()
+            && self.write_only.is_empty()
+            && self.unsupported.is_empty()
+            && self.actions.is_empty()
+    }
+}
+
+/// What happens to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Write {
     /// Nothing differs (write-only attributes may still be pushed).
     None,
-    /// PATCH the changed attributes.
-    Patch,
-    /// POST a policy where there is none.
-    CreatePolicy,
-    /// POST a policy that replaces the live one.
-    ReplacePolicy,
-    /// DELETE the policy (`data-retention-policy: null`).
-    DeletePolicy,
-    /// DELETE the SCIM settings: destroys SCIM groups and tokens.
-    DisableScim,
-    /// The installation's release does not have the section.
-    NotInRelease,
+    /// Write the changed attributes of an existing item (PATCH).
+    Update,
+    /// Create the item (POST).
+    Create,
+    /// Write an existing item whole (a policy's POST).
+    Replace,
+    /// Delete the item.
+    Delete,
+    /// Switch the section off with a DELETE that destroys data (SCIM).
+    Disable,
 }
 
 /// One differing attribute.
 #[derive(Debug)]
 pub struct Change<'a> {
     pub attr: &'a DesiredAttr,
-    /// The live value it was compared with; `None` when the server did not return it.
+    /// The live value it was compared with; `None` when the server did not return it (or the
+    /// item does not exist).
     pub before: Option<Value>,
 }
 
@@ -77,7 +110,8 @@ pub struct RuleViolation {
     pub pos: Pos,
 }
 
-/// Compares what the files ask for with what the installation has.
+/// Compares what the files ask for with what the installation has: each section's kind
+/// decides what its differences mean.
 #[must_use]
 pub fn diff<'a>(desired: &'a DesiredState, live: &LiveState) -> Diff<'a> {
     let sections: Vec<SectionDiff<'a>> = desired
@@ -85,7 +119,7 @@ pub fn diff<'a>(desired: &'a DesiredState, live: &LiveState) -> Diff<'a> {
         .iter()
         .filter_map(|section| {
             let live_section = live.section(section.spec.key)?;
-            Some(section_diff(section, live_section, live.release))
+            Some(section.spec.kind.diff(section, live_section, live.release))
         })
         .collect();
     let violations = violations(desired, live);
@@ -95,34 +129,45 @@ pub fn diff<'a>(desired: &'a DesiredState, live: &LiveState) -> Diff<'a> {
     }
 }
 
-fn section_diff<'a>(
-    desired: &'a DesiredSection,
-    live: &LiveSection,
-    release: Option<Release>,
-) -> SectionDiff<'a> {
-    let spec = desired.spec;
-    let mut out = SectionDiff {
-        spec,
+/// An empty diff of a section: what a kind starts from.
+#[must_use]
+pub fn section_diff<'a>(desired: &'a DesiredSection, live: &LiveSection) -> SectionDiff<'a> {
+    SectionDiff {
+        spec: desired.spec,
         desired,
+        available: live.available,
+        items: Vec::new(),
+        live_count: None,
+    }
+}
+
+/// Compares one item attribute by attribute: the changes, the write-only secrets and
+/// triggers that ride along, what the release lacks, and the outcome actions that are due.
+/// `write` is left to the kind. With no live item every read-write attribute is a change.
+#[must_use]
+pub fn compare_item<'a>(
+    spec: &'static SectionSpec,
+    key: Option<String>,
+    desired: Option<&'a DesiredItem>,
+    live: Option<&LiveItem>,
+    release: Option<Release>,
+) -> ItemDiff<'a> {
+    let mut out = ItemDiff {
+        key,
+        desired,
+        live: live.cloned(),
         write: Write::None,
         changes: Vec::new(),
         write_only: Vec::new(),
         triggers: Vec::new(),
         unsupported: Vec::new(),
         actions: Vec::new(),
+        refused: None,
     };
-    if live.doc == LiveDoc::NotInRelease {
-        out.write = Write::NotInRelease;
-        return out;
-    }
-    let Some(attributes) = &desired.attributes else {
-        // `data-retention-policy: null`.
-        if matches!(live.doc, LiveDoc::Document(_)) {
-            out.write = Write::DeletePolicy;
-        }
+    let Some(desired) = desired else {
         return out;
     };
-    for attr in attributes {
+    for attr in &desired.attributes {
         if attr
             .spec
             .since
@@ -134,7 +179,7 @@ fn section_diff<'a>(
         }
         match attr.spec.access {
             Access::ReadWrite => {
-                let before = live_value(&live.doc, attr.spec);
+                let before = live.and_then(|l| live_value(l, attr.spec));
                 let same = before.is_some_and(|b| {
                     equivalent(attr.spec.kind, attr.spec.blank_is_unset(), &attr.value, b)
                 });
@@ -157,39 +202,21 @@ fn section_diff<'a>(
                 .attribute(outcome)
                 .is_some_and(|a| a.value == Value::Bool(true))
             && live
-                .doc
-                .attribute(live_attr)
-                .is_some_and(|v| !v.is_null() && v != "")
+                .and_then(|l| l.attributes.get(live_attr))
+                .is_some_and(|v| !is_blank(v))
         {
             out.actions.push(action);
         }
     }
-    out.write = match (spec.shape, &live.doc) {
-        (Shape::Policy, LiveDoc::NoPolicy) => Write::CreatePolicy,
-        (Shape::Policy, _) if !out.changes.is_empty() => Write::ReplacePolicy,
-        _ if spec.destructive_disable && disables(&out.changes) => Write::DisableScim,
-        _ if !out.changes.is_empty() => Write::Patch,
-        _ => Write::None,
-    };
-    if out.write == Write::DisableScim {
-        // The DELETE resets everything else; the other changes would be moot.
-        out.changes.retain(|c| c.attr.spec.name == "enabled");
-    }
     out
-}
-
-/// `enabled: true -> false`.
-fn disables(changes: &[Change<'_>]) -> bool {
-    changes
-        .iter()
-        .any(|c| c.attr.spec.name == "enabled" && c.attr.value == Value::Bool(false))
 }
 
 /// The live value an attribute is compared with: its own, or for a deprecated alias the
 /// value of the attribute it stands for when the server no longer returns the alias.
-fn live_value<'l>(doc: &'l LiveDoc, spec: &AttrSpec) -> Option<&'l Value> {
-    doc.attribute(spec.name)
-        .or_else(|| spec.alias_of.and_then(|target| doc.attribute(target)))
+fn live_value<'l>(item: &'l LiveItem, spec: &AttrSpec) -> Option<&'l Value> {
+    item.attributes
+        .get(spec.name)
+        .or_else(|| spec.alias_of.and_then(|target| item.attributes.get(target)))
 }
 
 /// Whether a desired and a live value mean the same to the API. `blank_is_unset` (from
@@ -226,7 +253,9 @@ pub fn equivalent(kind: Kind, blank_is_unset: bool, desired: &Value, live: &Valu
     }
 }
 
-fn is_blank(value: &Value) -> bool {
+/// Null, or the empty string: what an API returns for "not set".
+#[must_use]
+pub fn is_blank(value: &Value) -> bool {
     value.is_null() || value.as_str().is_some_and(str::is_empty)
 }
 
@@ -272,16 +301,16 @@ fn violations(desired: &DesiredState, live: &LiveState) -> Vec<RuleViolation> {
     let view = CombinedView { desired, live };
     let mut found = Vec::new();
     for section in &desired.sections {
-        if section.attributes.is_none() {
+        let Some(item) = section.item(None) else {
             continue;
-        }
+        };
         for violation in (section.spec.rules)(&view) {
             if violation.section != section.spec.key {
                 continue;
             }
-            let pos = section
+            let pos = item
                 .attribute(violation.attr)
-                .or_else(|| section.attribute("enabled"))
+                .or_else(|| section.spec.enabled_by.and_then(|e| item.attribute(e)))
                 .map_or_else(|| section.pos.clone(), |a| a.pos.clone());
             found.push(RuleViolation {
                 section: violation.section,
@@ -321,7 +350,7 @@ impl AttrView for CombinedView<'_> {
         if write_only {
             return Known::Unknown;
         }
-        live.doc.attribute(attr).map_or(Known::Unknown, Known::Set)
+        live.attribute(attr).map_or(Known::Unknown, Known::Set)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::config::diagnostic::Problem;
 use crate::config::interpolate::ReferenceError;
 use crate::live::LiveError;
 use crate::options::OptionsError;
-use crate::plan::{PlanError, UnknownAction};
+use crate::plan::{BlockReason, PlanError, UnknownAction};
 use crate::sandbox::SandboxError;
 
 /// Why a command failed.
@@ -60,8 +60,16 @@ pub enum Error {
     NoTerminal,
     #[error("apply cancelled: nothing was written")]
     Cancelled,
-    #[error("refusing to apply a destructive change: {reason}")]
-    Blocked { reason: String },
+    #[error(
+        "refusing to apply: {}: {}",
+        crate::render::words::item(section, item.as_deref()),
+        crate::render::words::blocked(reason)
+    )]
+    Blocked {
+        section: String,
+        item: Option<String>,
+        reason: BlockReason,
+    },
     #[error("cannot read the saved plan {}", path.display())]
     PlanFile {
         path: PathBuf,
@@ -140,7 +148,14 @@ impl Error {
                 "someone changed these settings after the plan was made: plan again and review".to_owned(),
             ),
             Error::NoTerminal => Some("review the plan, then run apply with --auto-approve (or apply a saved plan)".to_owned()),
-            Error::Blocked { .. } => Some("rerun with --allow-destroy if that is what you want".to_owned()),
+            Error::Blocked { reason: BlockReason::NeedsAllowDestroy { .. }, .. } => {
+                Some("rerun with --allow-destroy if that is what you want".to_owned())
+            }
+            Error::Blocked { reason: BlockReason::DeleteRefused { .. }, .. } => Some(
+                "nothing was written: list the item in the file (or set `prune: false`), or stop \
+                 its use, then plan again"
+                    .to_owned(),
+            ),
             Error::AddressMismatch { .. } => Some("run the saved plan against the address it was made for, or plan again".to_owned()),
             Error::SavedPlanAddress { planned } => Some(format!(
                 "pass --address {planned} (or set TFE_ADDRESS) if that is where it should go"

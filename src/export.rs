@@ -8,10 +8,10 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::catalogue::{Access, AttrSpec, SectionSpec, Shape};
-use crate::live::{LiveDoc, LiveState};
+use crate::catalogue::{Access, AttrSpec, SectionSpec};
+use crate::live::LiveState;
 
 /// Where the export was read from, for the header.
 pub struct Source<'a> {
@@ -41,8 +41,7 @@ pub fn render(live: &LiveState, source: &Source<'_>) -> String {
         source.address
     );
     let has_secrets = live.sections.iter().any(|s| {
-        matches!(s.doc, LiveDoc::Document(_))
-            && s.spec.attributes.iter().any(|a| exported(a) && a.sensitive)
+        s.item(None).is_some() && s.spec.attributes.iter().any(|a| exported(a) && a.sensitive)
     });
     if has_secrets {
         out.push_str(
@@ -55,30 +54,29 @@ pub fn render(live: &LiveState, source: &Source<'_>) -> String {
         let spec = section.spec;
         out.push('\n');
         comment(&mut out, "", spec.doc);
-        match &section.doc {
-            LiveDoc::NoPolicy => {
-                let _ = writeln!(out, "{}: null", spec.key);
-            }
-            LiveDoc::NotInRelease => {
-                let _ = writeln!(out, "# {}: not available in this release", spec.key);
-            }
-            LiveDoc::Document(attributes) => {
-                let _ = write!(out, "{}:", spec.key);
-                let after_key = out.len();
-                out.push('\n');
-                let mut wrote = false;
-                for attr in spec.attributes.iter().filter(|a| exported(a)) {
-                    wrote |= attribute(&mut out, spec, attr, attributes.get(attr.name));
-                }
-                if !wrote {
-                    // An empty mapping, not null: null would mean "no policy" or be refused.
-                    // Right after the key: comment lines may follow it.
-                    out.insert_str(after_key, " {}");
-                }
-            }
+        if section.available {
+            spec.kind.export(section, &mut out);
+        } else {
+            let _ = writeln!(out, "# {}: not available in this release", spec.key);
         }
     }
     out
+}
+
+/// Writes a settings document (the section's key and its attributes).
+pub fn document(out: &mut String, spec: &SectionSpec, attributes: &Map<String, Value>) {
+    let _ = write!(out, "{}:", spec.key);
+    let after_key = out.len();
+    out.push('\n');
+    let mut wrote = false;
+    for attr in spec.attributes.iter().filter(|a| exported(a)) {
+        wrote |= attribute(out, spec, attr, attributes.get(attr.name));
+    }
+    if !wrote {
+        // An empty mapping, not null: null would mean "no policy" or be refused.
+        // Right after the key: comment lines may follow it.
+        out.insert_str(after_key, " {}");
+    }
 }
 
 /// Whether an attribute belongs in an exported file.
@@ -237,7 +235,6 @@ pub fn sections(names: &[String]) -> Result<Vec<&'static SectionSpec>, String> {
     }
     Ok(all
         .into_iter()
-        .filter(|s| s.shape != Shape::ActionsOnly)
         .filter(|s| names.is_empty() || names.iter().any(|n| n == s.key))
         .collect())
 }
@@ -284,10 +281,14 @@ mod tests {
         // A server that returns no attribute at all: every line is a comment.
         let live = LiveState {
             release: None,
-            sections: vec![crate::live::LiveSection {
+            sections: vec![crate::live::LiveSection::with_items(
                 spec,
-                doc: LiveDoc::Document(serde_json::Map::new()),
-            }],
+                vec![crate::live::LiveItem {
+                    key: None,
+                    id: None,
+                    attributes: serde_json::Map::new(),
+                }],
+            )],
         };
         let text = render(&live, &Source { address: "x" });
         assert!(text.contains("\ncost-estimation: {}\n  # "), "{text}");

@@ -1,7 +1,10 @@
-//! The plan: from a [`Diff`], the ordered API calls that reach the desired state, with what
-//! each shows a reviewer. The same plan is printed by `plan`, saved by `--out` and carried out
-//! by `apply`, so what was shown is what is done. Sensitive values stay in memory only: the
-//! serialised plan (JSON output, saved plan) holds their `${env:...}` references instead.
+//! The plan: from a [`Diff`], the ordered API calls that reach the desired state, item by
+//! item, with what each shows a reviewer. Each section's kind turns its diff into calls (a
+//! PATCH of a document, a POST of a policy, a POST per new tool version); the helpers here
+//! build the pieces every kind shares. The same plan is printed by `plan`, saved by `--out`
+//! and carried out by `apply`, so what was shown is what is done. Notes, blocked reasons and
+//! step kinds are data; `render` puts them into words. Sensitive values stay in memory only:
+//! the serialised plan (JSON output, saved plan) holds their `${env:...}` references instead.
 //! Pure: no I/O, nothing printed.
 
 use std::fmt;
@@ -11,12 +14,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::api::Method;
+use crate::catalogue::kind::Refusal;
 use crate::catalogue::{self, ActionSpec, ActionWhen, Release, SectionSpec};
 use crate::desired::DesiredAttr;
-use crate::diff::{Diff, SectionDiff, Write};
+use crate::diff::{Diff, ItemDiff};
 
-/// The version of the plan's JSON format; see `schema/plan.schema.json`.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the plan's JSON format; see `schema/plan.schema.json`. 2: changes keyed by
+/// item, typed notes and blocked reasons with a `code`, step kinds.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What the plan may do beyond the plain changes.
 #[derive(Debug, Clone, Default)]
@@ -68,7 +73,7 @@ pub fn named_actions(names: &[String]) -> Result<Vec<&'static ActionSpec>, Unkno
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Plan {
-    /// The version of this format (1).
+    /// The version of this format (2).
     pub format_version: u32,
     /// The address the plan was made against.
     pub address: String,
@@ -88,19 +93,88 @@ pub struct Plan {
 pub struct SectionPlan {
     /// The section key (`general`).
     pub section: String,
+    /// The items with calls to make or a reason not to, in order.
+    pub items: Vec<ItemPlan>,
+    /// Things worth knowing that change nothing (write-only secrets not sent, attributes or
+    /// sections the release lacks).
+    pub notes: Vec<Note>,
+    /// How many items the live read found (collections only): apply's verifying read fetches
+    /// that many pages at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_count: Option<u64>,
+}
+
+impl SectionPlan {
+    /// A section plan with nothing in it yet.
+    #[must_use]
+    pub fn new(spec: &SectionSpec) -> Self {
+        SectionPlan {
+            section: spec.key.to_owned(),
+            items: Vec::new(),
+            notes: Vec::new(),
+            live_count: None,
+        }
+    }
+
+    /// Keeps the item if it has calls to make or a reason not to.
+    pub fn push_item(&mut self, item: ItemPlan) {
+        if !item.steps.is_empty() || item.blocked.is_some() {
+            self.items.push(item);
+        }
+    }
+
+    /// Whether the section writes anything (an action alone is not a write).
+    #[must_use]
+    pub fn writes(&self) -> bool {
+        self.items
+            .iter()
+            .flat_map(|i| &i.steps)
+            .any(|s| s.kind != StepKind::Action)
+    }
+
+    /// Every step of the section.
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.items.iter().flat_map(|i| &i.steps)
+    }
+}
+
+/// One item's part of the plan: a settings document, a policy, a tool version.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct ItemPlan {
+    /// The item's natural key (`"1.9.8"`); null for a section's only document.
+    pub item: Option<String>,
     pub operation: Operation,
+    /// Whether the item existed when the plan was made (apply refuses if that changed).
+    pub exists: bool,
+    /// The API's id of the live item the plan was made against, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_id: Option<String>,
     /// The attributes the write sends, as a reviewer sees them.
     pub attributes: Vec<AttributePlan>,
     /// The calls, in order: the write first, then its actions.
     pub steps: Vec<Step>,
-    /// Things worth knowing that change nothing (write-only secrets not sent, attributes the
-    /// release lacks).
-    pub notes: Vec<String>,
-    /// Why the section's steps will not run without a flag (`--allow-destroy`).
-    pub blocked: Option<String>,
+    /// Why the item's steps will not run (a flag is missing, or the API would refuse).
+    pub blocked: Option<Blocked>,
 }
 
-/// What happens to a section.
+impl ItemPlan {
+    /// The plan of an item before any call is added: what the live read found.
+    #[must_use]
+    pub fn of(item: &ItemDiff<'_>) -> Self {
+        ItemPlan {
+            item: item.key.clone(),
+            operation: Operation::Unchanged,
+            exists: item.live.is_some(),
+            live_id: item.live.as_ref().and_then(|l| l.id.clone()),
+            attributes: Vec::new(),
+            steps: Vec::new(),
+            blocked: None,
+        }
+    }
+}
+
+/// What happens to an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Operation {
@@ -108,14 +182,12 @@ pub enum Operation {
     Create,
     Replace,
     Delete,
-    /// Disable SCIM (destroys SCIM groups and tokens).
+    /// Switch the section off with a DELETE that destroys data (SCIM).
     Disable,
     /// Only actions.
     Actions,
     /// Nothing to write.
     Unchanged,
-    /// The installation's release does not have the section.
-    Unsupported,
 }
 
 /// How an attribute takes part in the write.
@@ -152,10 +224,29 @@ pub struct AttributePlan {
     pub location: String,
 }
 
+/// What a call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepKind {
+    /// Writes the differing attributes of an existing item (PATCH).
+    Update,
+    /// Creates an item (POST).
+    Create,
+    /// Writes an item whole (a policy's POST).
+    Replace,
+    /// Deletes an item.
+    Delete,
+    /// Switches the section off with a DELETE that destroys data.
+    Disable,
+    /// Runs an action.
+    Action,
+}
+
 /// One API call.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Step {
+    pub kind: StepKind,
     pub method: Method,
     /// Path below `/api/v2/`.
     pub path: String,
@@ -197,6 +288,27 @@ pub struct PlannedValue {
     pub secret: Option<SecretValue>,
 }
 
+impl PlannedValue {
+    /// A value that comes from no file attribute (a collection item's key).
+    #[must_use]
+    pub fn plain(name: &str, value: Value) -> Self {
+        PlannedValue {
+            name: name.to_owned(),
+            sensitive: false,
+            value: Some(value),
+            reference: None,
+            reference_dir: None,
+            secret: None,
+        }
+    }
+
+    /// The value to send: the secret in memory, else the plain value.
+    #[must_use]
+    pub fn sent(&self) -> Option<&Value> {
+        self.secret.as_ref().map(|s| &s.0).or(self.value.as_ref())
+    }
+}
+
 /// A sensitive value in memory: never printed, never serialised.
 #[derive(Clone, PartialEq)]
 pub struct SecretValue(pub Value);
@@ -218,6 +330,80 @@ pub struct Expectation {
     pub value: Option<Value>,
 }
 
+/// Something worth knowing that changes nothing: a stable `code`, its data, and its words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Note {
+    #[serde(flatten)]
+    pub kind: NoteKind,
+    /// The note in words (written by `render`; ignored when a saved plan is read back).
+    #[serde(default)]
+    pub message: String,
+}
+
+impl From<NoteKind> for Note {
+    fn from(kind: NoteKind) -> Self {
+        Note {
+            kind,
+            message: String::new(),
+        }
+    }
+}
+
+/// What a note is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum NoteKind {
+    /// A write-only attribute cannot be compared, and nothing else of its item is written.
+    #[serde(rename_all = "kebab-case")]
+    WriteOnlyNotSent {
+        item: Option<String>,
+        attribute: String,
+    },
+    /// The attribute is newer than the installation's release: not sent.
+    #[serde(rename_all = "kebab-case")]
+    AttributeNotInRelease {
+        item: Option<String>,
+        attribute: String,
+        since: String,
+        running: Option<String>,
+    },
+    /// The section is newer than the installation's release: not planned.
+    #[serde(rename_all = "kebab-case")]
+    SectionNotInRelease {
+        since: String,
+        running: Option<String>,
+    },
+}
+
+/// Why an item's steps will not run: a stable `code`, its data, and its words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Blocked {
+    #[serde(flatten)]
+    pub reason: BlockReason,
+    /// The reason in words (written by `render`; ignored when a saved plan is read back).
+    #[serde(default)]
+    pub message: String,
+}
+
+impl From<BlockReason> for Blocked {
+    fn from(reason: BlockReason) -> Self {
+        Blocked {
+            reason,
+            message: String::new(),
+        }
+    }
+}
+
+/// What blocks an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "code", rename_all = "kebab-case")]
+pub enum BlockReason {
+    /// A change that destroys data needs `--allow-destroy`; what it destroys.
+    NeedsAllowDestroy { consequence: String },
+    /// The API refuses this delete; no flag lifts it.
+    DeleteRefused { refusal: Refusal },
+}
+
 /// A rule the combined state would break.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -232,20 +418,25 @@ pub struct PlanError {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub struct Summary {
-    /// Sections whose document is written.
+    /// Sections with something written.
     pub sections: usize,
-    /// Attributes whose value changes.
+    /// Attributes whose value changes (those of items created or deleted whole are counted as
+    /// items instead).
     pub attributes: usize,
     pub actions: usize,
-    /// Sections held back until a flag allows them.
+    /// Items held back until a flag allows them or the API would accept them.
     pub blocked: usize,
+    /// Collection items to create, update and delete.
+    pub create: usize,
+    pub update: usize,
+    pub delete: usize,
 }
 
 impl Plan {
     /// Whether carrying out the plan would call the API at all.
     #[must_use]
     pub fn has_changes(&self) -> bool {
-        self.sections.iter().any(|s| !s.steps.is_empty())
+        self.sections.iter().any(|s| s.steps().next().is_some())
     }
 
     /// Redacts the live values the plan shows and keeps (`before`, `expect`): they are server
@@ -253,11 +444,11 @@ impl Plan {
     /// like a sensitive value, since the saved plan must not hold it (its staleness is then
     /// not checked).
     pub fn redact_live_values(&mut self, redactor: &crate::redact::Redactor) {
-        for section in &mut self.sections {
-            for attr in &mut section.attributes {
+        for item in self.sections.iter_mut().flat_map(|s| s.items.iter_mut()) {
+            for attr in &mut item.attributes {
                 attr.before = attr.before.as_ref().map(|v| redactor.value(v));
             }
-            for expectation in section.steps.iter_mut().flat_map(|s| s.expect.iter_mut()) {
+            for expectation in item.steps.iter_mut().flat_map(|s| s.expect.iter_mut()) {
                 if expectation
                     .value
                     .as_ref()
@@ -268,9 +459,21 @@ impl Plan {
             }
         }
     }
+
+    /// The first blocked item, with its section.
+    #[must_use]
+    pub fn blocked(&self) -> Option<(&SectionPlan, &ItemPlan)> {
+        self.sections.iter().find_map(|s| {
+            s.items
+                .iter()
+                .find(|i| i.blocked.is_some())
+                .map(|item| (s, item))
+        })
+    }
 }
 
-/// Builds the plan of a diff.
+/// Builds the plan of a diff: each section's kind plans its items; actions named on the
+/// command line are added to their sections.
 #[must_use]
 pub fn build(
     diff: &Diff<'_>,
@@ -278,6 +481,7 @@ pub fn build(
     release: Option<Release>,
     options: &PlanOptions,
 ) -> Plan {
+    let context = Context { release, options };
     let mut sections: Vec<SectionPlan> = Vec::new();
     for spec in catalogue::SECTIONS {
         let section_diff = diff.sections.iter().find(|d| d.spec.key == spec.key);
@@ -288,17 +492,43 @@ pub fn build(
             .filter(|a| spec.actions.iter().any(|own| std::ptr::eq(own, *a)))
             .collect();
         let mut plan = match section_diff {
-            Some(d) => section_plan(d, release, options),
+            Some(d) if !d.available => {
+                let mut plan = SectionPlan::new(spec);
+                plan.notes.push(
+                    NoteKind::SectionNotInRelease {
+                        since: spec.since.map(|s| s.to_string()).unwrap_or_default(),
+                        running: release.map(|r| r.to_string()),
+                    }
+                    .into(),
+                );
+                plan
+            }
+            Some(d) => spec.kind.plan(d, &context),
             None if named.is_empty() => continue,
-            None => empty_section(spec),
+            None => SectionPlan::new(spec),
         };
-        for action in named {
-            plan.steps.push(action_step(action, None));
+        if !named.is_empty() {
+            let position = plan.items.iter().position(|i| i.item.is_none());
+            let index = position.unwrap_or_else(|| {
+                plan.items.push(ItemPlan {
+                    item: None,
+                    operation: Operation::Actions,
+                    exists: true,
+                    live_id: None,
+                    attributes: Vec::new(),
+                    steps: Vec::new(),
+                    blocked: None,
+                });
+                plan.items.len() - 1
+            });
+            for action in named {
+                plan.items[index].steps.push(action_step(action, None));
+            }
+            if plan.items[index].operation == Operation::Unchanged {
+                plan.items[index].operation = Operation::Actions;
+            }
         }
-        if plan.operation == Operation::Unchanged && !plan.steps.is_empty() {
-            plan.operation = Operation::Actions;
-        }
-        if !plan.steps.is_empty() || !plan.notes.is_empty() || plan.blocked.is_some() {
+        if !plan.items.is_empty() || !plan.notes.is_empty() {
             sections.push(plan);
         }
     }
@@ -322,33 +552,54 @@ pub fn build(
     }
 }
 
-fn empty_section(spec: &SectionSpec) -> SectionPlan {
-    SectionPlan {
-        section: spec.key.to_owned(),
-        operation: Operation::Unchanged,
-        attributes: Vec::new(),
-        steps: Vec::new(),
-        notes: Vec::new(),
-        blocked: None,
-    }
+/// What a kind plans with besides its diff.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub release: Option<Release>,
+    pub options: &'a PlanOptions,
 }
 
-fn section_plan(
-    d: &SectionDiff<'_>,
-    release: Option<Release>,
-    options: &PlanOptions,
-) -> SectionPlan {
-    let spec = d.spec;
-    let mut plan = empty_section(spec);
-    let running = release.map_or_else(|| "an unknown release".to_owned(), |r| r.to_string());
-    for attr in &d.unsupported {
-        let since = attr.spec.since.map(|s| s.to_string()).unwrap_or_default();
-        plan.notes.push(format!(
-            "`{}` needs TFE {since}; this installation runs {running}: not sent",
-            attr.spec.name
-        ));
-    }
-    let expect: Vec<Expectation> = d
+/// Notes for the attributes of an item that the release lacks.
+#[must_use]
+pub fn unsupported_notes(item: &ItemDiff<'_>, release: Option<Release>) -> Vec<Note> {
+    item.unsupported
+        .iter()
+        .map(|attr| {
+            NoteKind::AttributeNotInRelease {
+                item: item.key.clone(),
+                attribute: attr.spec.name.to_owned(),
+                since: attr.spec.since.map(|s| s.to_string()).unwrap_or_default(),
+                running: release.map(|r| r.to_string()),
+            }
+            .into()
+        })
+        .collect()
+}
+
+/// Notes for write-only attributes that are not sent (their item is not written).
+#[must_use]
+pub fn write_only_notes(item: &ItemDiff<'_>) -> Vec<Note> {
+    item.write_only
+        .iter()
+        .map(|attr| {
+            NoteKind::WriteOnlyNotSent {
+                item: item.key.clone(),
+                attribute: attr.spec.name.to_owned(),
+            }
+            .into()
+        })
+        .collect()
+}
+
+/// The changes of an item as a reviewer sees them, and as the staleness check expects them.
+#[must_use]
+pub fn changes(item: &ItemDiff<'_>) -> (Vec<AttributePlan>, Vec<Expectation>) {
+    let attributes = item
+        .changes
+        .iter()
+        .map(|c| attribute_plan(c.attr, AttributeRole::Change, c.before.as_ref()))
+        .collect();
+    let expect = item
         .changes
         .iter()
         .map(|c| Expectation {
@@ -360,151 +611,91 @@ fn section_plan(
             },
         })
         .collect();
-    let changes: Vec<AttributePlan> = d
+    (attributes, expect)
+}
+
+/// A write of an item's changes, write-only secrets and sent triggers (`extra` first: a
+/// collection item's key), as one call.
+pub fn write(
+    plan: &mut ItemPlan,
+    spec: &SectionSpec,
+    item: &ItemDiff<'_>,
+    call: (StepKind, Method, String),
+    extra: Vec<PlannedValue>,
+) {
+    let (kind, method, path) = call;
+    let (mut attributes, expect) = changes(item);
+    let sent: Vec<&DesiredAttr> = item
         .changes
         .iter()
-        .map(|c| attribute_plan(c.attr, AttributeRole::Change, c.before.as_ref()))
+        .map(|c| c.attr)
+        .chain(item.write_only.iter().copied())
+        .chain(
+            item.triggers
+                .iter()
+                .copied()
+                .filter(|t| is_sent_trigger(spec, t)),
+        )
         .collect();
-    let push_secrets = options.push_secrets && !d.write_only.is_empty();
-    match d.write {
-        Write::NotInRelease => {
-            plan.operation = Operation::Unsupported;
-            let since = spec.since.map(|s| s.to_string()).unwrap_or_default();
-            plan.notes.push(format!(
-                "the section needs TFE {since}; this installation runs {running}: not planned"
-            ));
-            return plan;
-        }
-        Write::Patch => patch(&mut plan, d, changes, expect),
-        Write::None if push_secrets => patch(&mut plan, d, changes, expect),
-        Write::None => {
-            for attr in &d.write_only {
-                plan.notes.push(format!(
-                    "`{}` is write-only: it cannot be compared, and is sent only with a change to \
-                     this section or with --push-secrets",
-                    attr.spec.name
-                ));
-            }
-        }
-        Write::CreatePolicy | Write::ReplacePolicy => post_policy(&mut plan, d, changes, expect),
-        Write::DeletePolicy => {
-            plan.operation = Operation::Delete;
-            plan.steps.push(Step {
-                method: Method::Delete,
-                path: spec.path.to_owned(),
-                action: None,
-                body: None,
-                expect: Vec::new(),
-            });
-        }
-        Write::DisableScim => {
-            plan.operation = Operation::Disable;
-            plan.attributes = changes;
-            plan.steps.push(Step {
-                method: Method::Delete,
-                path: spec.path.to_owned(),
-                action: None,
-                body: None,
-                expect,
-            });
-            if !options.allow_destroy {
-                plan.blocked = Some(
-                    "disabling SCIM deletes every SCIM group, membership and token: it needs \
-                     --allow-destroy"
-                        .to_owned(),
-                );
-            }
-        }
-    }
+    attributes.extend(
+        item.write_only
+            .iter()
+            .map(|a| attribute_plan(a, AttributeRole::WriteOnly, None)),
+    );
+    attributes.extend(
+        item.triggers
+            .iter()
+            .filter(|t| is_sent_trigger(spec, t))
+            .map(|a| attribute_plan(a, AttributeRole::Trigger, None)),
+    );
+    plan.attributes = attributes;
+    let mut values = extra;
+    values.extend(sent.iter().map(|a| planned_value(a)));
+    plan.steps.push(Step {
+        kind,
+        method,
+        path,
+        action: None,
+        body: Some(RequestBody {
+            json_type: spec.json_type.to_owned(),
+            attributes: values,
+        }),
+        expect,
+    });
+}
+
+/// A call without a body (a DELETE), planned against `expect`.
+pub fn bodyless(plan: &mut ItemPlan, kind: StepKind, path: String, expect: Vec<Expectation>) {
+    plan.steps.push(Step {
+        kind,
+        method: Method::Delete,
+        path,
+        action: None,
+        body: None,
+        expect,
+    });
+}
+
+/// The actions due after an item's own calls: outcome actions, and after-write actions
+/// (twilio `verify`) when the item was written.
+pub fn actions(plan: &mut ItemPlan, spec: &SectionSpec, item: &ItemDiff<'_>) {
     let written = !plan.steps.is_empty();
-    for action in &d.actions {
+    for action in &item.actions {
         plan.steps.push(action_step(action, None));
     }
-    // After-write actions (twilio verify) run only when the section was written.
     for action in spec.actions {
         if let ActionWhen::AfterWrite { input } = action.when
             && written
-            && let Some(trigger) = d.triggers.iter().find(|t| t.spec.name == input)
+            && let Some(trigger) = item.triggers.iter().find(|t| t.spec.name == input)
         {
             plan.steps.push(action_step(action, Some(trigger)));
             plan.attributes
                 .push(attribute_plan(trigger, AttributeRole::Trigger, None));
         }
     }
-    plan
-}
-
-/// The POST of a policy: every desired attribute (a policy is written whole).
-fn post_policy(
-    plan: &mut SectionPlan,
-    d: &SectionDiff<'_>,
-    changes: Vec<AttributePlan>,
-    expect: Vec<Expectation>,
-) {
-    let create = d.write == Write::CreatePolicy;
-    plan.operation = if create {
-        Operation::Create
-    } else {
-        Operation::Replace
-    };
-    let all: Vec<&DesiredAttr> = d.desired.attributes.iter().flatten().collect();
-    plan.attributes = if create {
-        all.iter()
-            .map(|a| attribute_plan(a, AttributeRole::Change, None))
-            .collect()
-    } else {
-        changes
-    };
-    plan.steps.push(Step {
-        method: Method::Post,
-        path: d.spec.path.to_owned(),
-        action: None,
-        body: Some(body(d.spec, &all)),
-        expect,
-    });
-}
-
-/// The PATCH of a section: its changes, its write-only secrets and its triggers.
-fn patch(
-    plan: &mut SectionPlan,
-    d: &SectionDiff<'_>,
-    changes: Vec<AttributePlan>,
-    expect: Vec<Expectation>,
-) {
-    let spec = d.spec;
-    plan.operation = Operation::Update;
-    let sent: Vec<&DesiredAttr> = d
-        .changes
-        .iter()
-        .map(|c| c.attr)
-        .chain(d.write_only.iter().copied())
-        .chain(
-            d.triggers
-                .iter()
-                .copied()
-                .filter(|t| is_sent_trigger(spec, t)),
-        )
-        .collect();
-    let mut attrs = changes;
-    attrs.extend(
-        d.write_only
-            .iter()
-            .map(|a| attribute_plan(a, AttributeRole::WriteOnly, None)),
-    );
-    attrs.extend(
-        d.triggers
-            .iter()
-            .filter(|t| is_sent_trigger(spec, t))
-            .map(|a| attribute_plan(a, AttributeRole::Trigger, None)),
-    );
-    plan.attributes = attrs;
-    plan.steps.push(Step {
-        method: Method::Patch,
-        path: spec.path.to_owned(),
-        action: None,
-        body: Some(body(spec, &sent)),
-        expect,
-    });
+    if plan.operation == Operation::Unchanged && !plan.steps.is_empty() {
+        plan.operation = Operation::Actions;
+    }
 }
 
 /// Whether a trigger rides in the section's own write (smtp `test-email-address`) rather
@@ -520,6 +711,7 @@ fn is_sent_trigger(spec: &SectionSpec, attr: &DesiredAttr) -> bool {
 
 fn action_step(action: &'static ActionSpec, input: Option<&DesiredAttr>) -> Step {
     Step {
+        kind: StepKind::Action,
         method: Method::Post,
         path: action.path.to_owned(),
         action: Some(action.name.to_owned()),
@@ -531,14 +723,9 @@ fn action_step(action: &'static ActionSpec, input: Option<&DesiredAttr>) -> Step
     }
 }
 
-fn body(spec: &SectionSpec, attrs: &[&DesiredAttr]) -> RequestBody {
-    RequestBody {
-        json_type: spec.json_type.to_owned(),
-        attributes: attrs.iter().map(|a| planned_value(a)).collect(),
-    }
-}
-
-fn planned_value(attr: &DesiredAttr) -> PlannedValue {
+/// A desired attribute as sent: a sensitive value only in memory.
+#[must_use]
+pub fn planned_value(attr: &DesiredAttr) -> PlannedValue {
     let sensitive = attr.is_sensitive();
     PlannedValue {
         name: attr.spec.name.to_owned(),
@@ -555,7 +742,9 @@ fn planned_value(attr: &DesiredAttr) -> PlannedValue {
     }
 }
 
-fn attribute_plan(
+/// A desired attribute as a reviewer sees it.
+#[must_use]
+pub fn attribute_plan(
     attr: &DesiredAttr,
     role: AttributeRole,
     before: Option<&Value>,
@@ -576,18 +765,37 @@ fn attribute_plan(
 fn summarise(sections: &[SectionPlan]) -> Summary {
     let mut summary = Summary::default();
     for section in sections {
-        if section.blocked.is_some() {
-            summary.blocked += 1;
-        }
-        if section.steps.iter().any(|s| s.action.is_none()) {
+        if section.writes() {
             summary.sections += 1;
         }
-        summary.attributes += section
-            .attributes
-            .iter()
-            .filter(|a| a.role == AttributeRole::Change)
-            .count();
-        summary.actions += section.steps.iter().filter(|s| s.action.is_some()).count();
+        for item in &section.items {
+            if item.blocked.is_some() {
+                summary.blocked += 1;
+            }
+            summary.actions += item
+                .steps
+                .iter()
+                .filter(|s| s.kind == StepKind::Action)
+                .count();
+            let changed = item
+                .attributes
+                .iter()
+                .filter(|a| a.role == AttributeRole::Change)
+                .count();
+            if item.item.is_none() {
+                summary.attributes += changed;
+                continue;
+            }
+            match item.operation {
+                Operation::Create => summary.create += 1,
+                Operation::Delete => summary.delete += 1,
+                Operation::Update | Operation::Replace | Operation::Disable => {
+                    summary.update += 1;
+                    summary.attributes += changed;
+                }
+                Operation::Actions | Operation::Unchanged => {}
+            }
+        }
     }
     summary
 }
@@ -599,14 +807,7 @@ impl RequestBody {
         let attributes: Map<String, Value> = self
             .attributes
             .iter()
-            .filter_map(|a| {
-                let value = a
-                    .secret
-                    .as_ref()
-                    .map(|s| s.0.clone())
-                    .or_else(|| a.value.clone())?;
-                Some((a.name.clone(), value))
-            })
+            .filter_map(|a| Some((a.name.clone(), a.sent()?.clone())))
             .collect();
         if self.json_type.is_empty() {
             serde_json::json!({ "data": { "attributes": attributes } })
@@ -637,7 +838,7 @@ mod tests {
     use crate::catalogue::Release;
     use crate::config::{validate, yaml};
     use crate::desired::DesiredState;
-    use crate::live::{LiveDoc, LiveSection, LiveState};
+    use crate::live::{LiveItem, LiveSection, LiveState};
 
     fn desired(text: &str) -> DesiredState {
         let root = match yaml::parse(&Arc::from("t.yaml"), text) {
@@ -651,21 +852,45 @@ mod tests {
         }
     }
 
-    fn live(release: Option<Release>, docs: &[(&str, LiveDoc)]) -> LiveState {
+    /// A live section: its one document, none (an unset policy), or not in the release.
+    #[derive(Clone)]
+    enum Doc {
+        Document(Value),
+        None,
+        NotInRelease,
+    }
+
+    fn live(release: Option<Release>, docs: &[(&str, Doc)]) -> LiveState {
         LiveState {
             release,
             sections: docs
                 .iter()
-                .map(|(key, doc)| LiveSection {
-                    spec: crate::catalogue::section(key).unwrap_or_else(|| panic!("{key}")),
-                    doc: doc.clone(),
+                .map(|(key, doc)| {
+                    let spec = crate::catalogue::section(key).unwrap_or_else(|| panic!("{key}"));
+                    match doc {
+                        Doc::Document(value) => LiveSection::with_items(
+                            spec,
+                            vec![LiveItem {
+                                key: None,
+                                id: Some("x".to_owned()),
+                                attributes: value.as_object().cloned().unwrap_or_default(),
+                            }],
+                        ),
+                        Doc::None => LiveSection::with_items(spec, Vec::new()),
+                        Doc::NotInRelease => LiveSection::not_in_release(spec),
+                    }
                 })
                 .collect(),
         }
     }
 
-    fn doc(value: &Value) -> LiveDoc {
-        LiveDoc::Document(value.as_object().cloned().unwrap_or_default())
+    fn doc(value: &Value) -> Doc {
+        Doc::Document(value.clone())
+    }
+
+    /// The one item of a section's plan.
+    fn item(plan: &Plan, index: usize) -> &ItemPlan {
+        &plan.sections[index].items[0]
     }
 
     fn plan_of(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
@@ -681,7 +906,7 @@ mod tests {
         plan.sections
             .iter()
             .filter(|s| s.section == section)
-            .flat_map(|s| s.steps.iter())
+            .flat_map(SectionPlan::steps)
             .filter_map(|step| step.body.as_ref().map(RequestBody::to_json))
             .collect()
     }
@@ -707,11 +932,10 @@ mod tests {
             Summary {
                 sections: 1,
                 attributes: 1,
-                actions: 0,
-                blocked: 0
+                ..Summary::default()
             }
         );
-        let step = &plan.sections[0].steps[0];
+        let step = &item(&plan, 0).steps[0];
         assert_eq!(step.expect[0].value, Some(json!(30)));
     }
 
@@ -742,7 +966,13 @@ mod tests {
         let same = live(None, &[("smtp", doc(&json!({"host": "b"})))]);
         let plan = plan_of(&d, &same, &PlanOptions::default());
         assert!(!plan.has_changes());
-        assert!(plan.sections[0].notes[0].contains("`password` is write-only"));
+        assert_eq!(
+            plan.sections[0].notes[0].kind,
+            NoteKind::WriteOnlyNotSent {
+                item: None,
+                attribute: "password".to_owned()
+            }
+        );
         let pushed = plan_of(
             &d,
             &same,
@@ -770,7 +1000,7 @@ mod tests {
         );
         let plan = plan_of(&d, &held, &PlanOptions::default());
         assert_eq!(
-            plan.sections[0].steps[0].action.as_deref(),
+            item(&plan, 0).steps[0].action.as_deref(),
             Some("revoke-old-certificate")
         );
         let none = live(None, &[("saml", doc(&json!({"old-idp-cert": null})))]);
@@ -782,7 +1012,7 @@ mod tests {
         let d = desired("twilio:\n  from-number: '+1555'\n  test-number: '+1666'\n");
         let changed = live(None, &[("twilio", doc(&json!({"from-number": "+1444"})))]);
         let plan = plan_of(&d, &changed, &PlanOptions::default());
-        let steps = &plan.sections[0].steps;
+        let steps = &item(&plan, 0).steps;
         assert_eq!(steps.len(), 2);
         assert_eq!(steps[0].method, Method::Patch);
         assert_eq!(steps[1].action.as_deref(), Some("verify"));
@@ -800,10 +1030,10 @@ mod tests {
     #[test]
     fn policies_are_created_replaced_and_deleted() {
         let d = desired("data-retention-policy:\n  delete-older-than-n-days: 90\n");
-        let none = live(None, &[("data-retention-policy", LiveDoc::NoPolicy)]);
+        let none = live(None, &[("data-retention-policy", Doc::None)]);
         let plan = plan_of(&d, &none, &PlanOptions::default());
-        assert_eq!(plan.sections[0].operation, Operation::Create);
-        assert_eq!(plan.sections[0].steps[0].method, Method::Post);
+        assert_eq!(item(&plan, 0).operation, Operation::Create);
+        assert_eq!(item(&plan, 0).steps[0].method, Method::Post);
         let other = live(
             None,
             &[(
@@ -812,12 +1042,12 @@ mod tests {
             )],
         );
         assert_eq!(
-            plan_of(&d, &other, &PlanOptions::default()).sections[0].operation,
+            item(&plan_of(&d, &other, &PlanOptions::default()), 0).operation,
             Operation::Replace
         );
         let null = desired("data-retention-policy: null\n");
         let plan = plan_of(&null, &other, &PlanOptions::default());
-        assert_eq!(plan.sections[0].operation, Operation::Delete);
+        assert_eq!(item(&plan, 0).operation, Operation::Delete);
         assert!(!plan_of(&null, &none, &PlanOptions::default()).has_changes());
     }
 
@@ -829,7 +1059,7 @@ mod tests {
             &[("scim", doc(&json!({"enabled": true, "paused": false})))],
         );
         let plan = plan_of(&d, &on, &PlanOptions::default());
-        let section = &plan.sections[0];
+        let section = item(&plan, 0);
         assert_eq!(section.operation, Operation::Disable);
         assert_eq!(section.steps[0].method, Method::Delete);
         assert!(section.blocked.is_some());
@@ -846,7 +1076,7 @@ mod tests {
                 ..PlanOptions::default()
             },
         );
-        assert!(allowed.sections[0].blocked.is_none());
+        assert!(item(&allowed, 0).blocked.is_none());
     }
 
     #[test]
@@ -857,7 +1087,7 @@ mod tests {
             Some(Release::semver(2, 0, 0)),
             &[
                 ("saml", doc(&json!({"debug": false}))),
-                ("scim", LiveDoc::NotInRelease),
+                ("scim", Doc::NotInRelease),
             ],
         );
         let plan = plan_of(&d, &l, &PlanOptions::default());
@@ -865,10 +1095,20 @@ mod tests {
             sent(&plan, "saml"),
             [json!({"data": {"type": "saml-settings", "attributes": {"debug": true}}})]
         );
-        assert!(
-            plan.sections[0].notes[0].contains("needs TFE 2.1.0; this installation runs 2.0.0")
+        assert_eq!(
+            plan.sections[0].notes[0].kind,
+            NoteKind::AttributeNotInRelease {
+                item: None,
+                attribute: "attr-site-auditor".to_owned(),
+                since: "2.1.0".to_owned(),
+                running: Some("2.0.0".to_owned())
+            }
         );
-        assert_eq!(plan.sections[1].operation, Operation::Unsupported);
+        assert!(plan.sections[1].items.is_empty());
+        assert!(matches!(
+            plan.sections[1].notes[0].kind,
+            NoteKind::SectionNotInRelease { .. }
+        ));
     }
 
     #[test]
@@ -892,7 +1132,7 @@ mod tests {
         let d = desired("general:\n  stacks-enabled: true\n");
         let l = live(None, &[("general", doc(&json!({})))]);
         let plan = plan_of(&d, &l, &PlanOptions::default());
-        assert!(!plan.sections[0].attributes[0].before_known);
+        assert!(!item(&plan, 0).attributes[0].before_known);
     }
 
     #[test]
@@ -909,7 +1149,7 @@ mod tests {
             },
         );
         assert_eq!(plan.sections[0].section, "oidc");
-        assert_eq!(plan.sections[0].operation, Operation::Actions);
+        assert_eq!(item(&plan, 0).operation, Operation::Actions);
         let Err(e) = named_actions(&["oidc.rotate".to_owned()]) else {
             panic!()
         };

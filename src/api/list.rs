@@ -191,6 +191,8 @@ mod tests {
         claimed_pages: Option<u64>,
         fail_page: Option<u64>,
         asked: Mutex<Vec<String>>,
+        redactor: crate::redact::Redactor,
+        endpoint: super::super::Endpoint,
     }
 
     impl FakeList {
@@ -200,11 +202,24 @@ mod tests {
                 claimed_pages: None,
                 fail_page: None,
                 asked: Mutex::new(Vec::new()),
+                redactor: crate::redact::Redactor::default(),
+                endpoint: super::super::Endpoint {
+                    address: "http://127.0.0.1:9".to_owned(),
+                    origin: super::super::AddressOrigin::Flag,
+                },
             }
         }
     }
 
     impl Api for FakeList {
+        fn redactor(&self) -> &crate::redact::Redactor {
+            &self.redactor
+        }
+
+        fn endpoint(&self) -> &super::super::Endpoint {
+            &self.endpoint
+        }
+
         async fn call(
             &self,
             _: Method,

@@ -4,7 +4,7 @@
 //! are compared, never printed. Data only.
 
 use super::values::JsonText;
-use super::{AttrSpec, AttrView, Literal, SectionSpec, Shape, Violation};
+use super::{AttrSpec, AttrView, Literal, SectionSpec, Singleton, Violation};
 
 section_attributes! {
     /// Cost estimation settings.
@@ -61,11 +61,13 @@ pub static SECTION: SectionSpec = SectionSpec {
           planned changes.",
     path: "admin/cost-estimation-settings",
     json_type: "cost-estimation-settings",
-    shape: Shape::Singleton {
+    kind: &Singleton {
         id: "cost-estimation",
     },
     since: None,
-    destructive_disable: false,
+    enabled_by: Some("enabled"),
+    disable_destroys: None,
+    rejected_credentials: None,
     after: &[],
     attributes: ATTRIBUTES,
     actions: &[],

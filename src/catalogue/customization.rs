@@ -3,7 +3,7 @@
 //! go-tfe v2 (reference §1.7). `avatar-sources` is replaced whole by a PATCH. Data only.
 
 use super::values::{AvatarSource, Email, Html, SupportUrl, WebUrl};
-use super::{AttrSpec, Literal, Release, SectionSpec, Shape};
+use super::{AttrSpec, Literal, Release, SectionSpec, Singleton};
 
 section_attributes! {
     /// Customization settings (texts and links shown in the UI).
@@ -60,11 +60,13 @@ pub static SECTION: SectionSpec = SectionSpec {
           internal links and avatar sources shown in the UI.",
     path: "admin/customization-settings",
     json_type: "customization-settings",
-    shape: Shape::Singleton {
+    kind: &Singleton {
         id: "customization",
     },
     since: Some(Release::monthly(202_003, 1)),
-    destructive_disable: false,
+    enabled_by: None,
+    disable_destroys: None,
+    rejected_credentials: None,
     after: &[],
     attributes: ATTRIBUTES,
     actions: &[],

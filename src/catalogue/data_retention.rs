@@ -5,7 +5,7 @@
 //! "no policy". The per-artifact attributes announced for TFE 2.1.0 are left out until their
 //! wire names are confirmed. Data only.
 
-use super::{AttrSpec, Release, SectionSpec, Shape};
+use super::{AttrSpec, Policy, Release, SectionSpec};
 
 section_attributes! {
     /// The site-wide data retention policy.
@@ -24,9 +24,11 @@ pub static SECTION: SectionSpec = SectionSpec {
           policy (null) organizations keep all backing data.",
     path: "admin/data-retention-policy-settings",
     json_type: "data-retention-policy-delete-olders",
-    shape: Shape::Policy,
+    kind: &Policy,
     since: Some(Release::monthly(202_401, 1)),
-    destructive_disable: false,
+    enabled_by: None,
+    disable_destroys: None,
+    rejected_credentials: None,
     after: &[],
     attributes: ATTRIBUTES,
     actions: &[],

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Access, Kind, Literal, SectionSpec, Shape, file_sections};
+use super::{Access, Kind, Literal, SectionSpec, file_sections};
 
 /// The README's settings reference, between its markers.
 #[must_use]
@@ -18,19 +18,7 @@ pub fn settings_reference() -> String {
 fn write_section(out: &mut String, section: &SectionSpec) {
     let _ = writeln!(out, "### `{}`\n", section.key);
     let _ = write!(out, "{} `/api/v2/{}`", section.doc, section.path);
-    match section.shape {
-        Shape::Singleton { .. } => {
-            let _ = write!(out, " (GET / PATCH, type `{}`)", section.json_type);
-        }
-        Shape::Policy => {
-            let _ = write!(
-                out,
-                " (GET, 404 when unset / POST / DELETE, type `{}`; `null` = no policy)",
-                section.json_type
-            );
-        }
-        Shape::ActionsOnly => {}
-    }
+    let _ = write!(out, " ({})", section.kind.verbs(section));
     if let Some(release) = section.since {
         let _ = write!(out, "; TFE {release} and later");
     }

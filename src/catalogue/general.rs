@@ -3,7 +3,7 @@
 //! (reference §1.1). Data only.
 
 use super::values::Duration;
-use super::{AttrSpec, Literal, SectionSpec, Shape};
+use super::{AttrSpec, Literal, SectionSpec, Singleton};
 
 section_attributes! {
     /// General settings of the installation.
@@ -112,9 +112,11 @@ pub static SECTION: SectionSpec = SectionSpec {
           timeouts, organization and workspace limits, agents, health assessments, stacks.",
     path: "admin/general-settings",
     json_type: "general-settings",
-    shape: Shape::Singleton { id: "general" },
+    kind: &Singleton { id: "general" },
     since: None,
-    destructive_disable: false,
+    enabled_by: None,
+    disable_destroys: None,
+    rejected_credentials: None,
     after: &[],
     attributes: ATTRIBUTES,
     actions: &[],

@@ -1,18 +1,23 @@
 //! The catalogue: one description per admin settings endpoint, read by every other stage.
 //!
 //! Each section lives in its own file and declares, once, its YAML key, API path, JSON:API
-//! type, shape (singleton / policy / actions only), typed attribute struct, attribute metadata
-//! (access, sensitivity, kind, release, aliases, documented default), actions and the API's own
-//! completeness rules. [`SECTIONS`] names them all; schema, validation, diff, plan, apply,
-//! export, the sandbox and the README table iterate that list. Adding an endpoint is a new file
-//! here plus one line in [`SECTIONS`].
+//! type, kind (a settings document, a policy, a collection of items, actions only), typed
+//! attribute struct, attribute metadata (access, sensitivity, kind, release, aliases,
+//! documented default), actions, the API's own completeness rules and the behaviour that
+//! would otherwise be spelled out in a stage (which attribute enables the section, what
+//! disabling it destroys, what a 401 from its write means). [`SECTIONS`] names them all;
+//! schema, validation, diff, plan, apply, export, the sandbox and the README table iterate
+//! that list. Adding an endpoint is a new file here plus one line in [`SECTIONS`]; adding a
+//! kind of endpoint is a new implementation of [`kind::SectionKind`], which every stage calls.
 //!
-//! Nothing here does I/O: this module is data plus pure functions over it.
+//! Nothing here does I/O: this module is data plus pure functions over it (the kinds
+//! describe reads and writes; `live` and `apply` carry them out).
 
 #[macro_use]
 mod macros;
 
 pub mod docs;
+pub mod kind;
 pub mod release;
 pub mod rules;
 pub mod values;
@@ -30,6 +35,7 @@ mod twilio;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
+pub use kind::{ActionsOnly, Policy, SectionKind, Singleton};
 pub use release::Release;
 pub use rules::{AttrView, Known, Violation};
 
@@ -63,10 +69,7 @@ pub fn section(key: &str) -> Option<&'static SectionSpec> {
 
 /// The sections that may appear in a desired-state file (every one but the actions-only ones).
 pub fn file_sections() -> impl Iterator<Item = &'static SectionSpec> {
-    SECTIONS
-        .iter()
-        .copied()
-        .filter(|s| !matches!(s.shape, Shape::ActionsOnly))
+    SECTIONS.iter().copied().filter(|s| s.kind.in_file())
 }
 
 /// One admin settings endpoint.
@@ -79,12 +82,19 @@ pub struct SectionSpec {
     pub path: &'static str,
     /// The JSON:API `data.type` of the document (for a policy: the only accepted policy type).
     pub json_type: &'static str,
-    /// How the endpoint is read and written.
-    pub shape: Shape,
+    /// How the endpoint is read and written: every stage calls it (see [`kind`]).
+    pub kind: &'static dyn SectionKind,
     /// The first TFE release that has the endpoint, where known.
     pub since: Option<Release>,
-    /// `enabled: false` can only be reached by a DELETE that destroys data (SCIM).
-    pub destructive_disable: bool,
+    /// The boolean attribute that switches the section on (`enabled`), if it has one.
+    pub enabled_by: Option<&'static str>,
+    /// Switching the section off can only be done by a DELETE that destroys data (SCIM); what
+    /// it destroys, in words a reviewer reads ("removes every SCIM group, membership and
+    /// token"). Such a change needs `--allow-destroy`.
+    pub disable_destroys: Option<&'static str>,
+    /// What a 401 from a write of this section means when it is not the API token's fault
+    /// (SMTP: the mail server refused the SMTP credentials).
+    pub rejected_credentials: Option<&'static str>,
     /// Sections whose writes must succeed before this one's are sent (SCIM needs SAML).
     pub after: &'static [&'static str],
     /// Every attribute of the document, plus the tool's own trigger and outcome keys.
@@ -121,23 +131,11 @@ impl SectionSpec {
             .filter(|a| !matches!(a.access, Access::ReadOnly))
     }
 
-    /// Whether the section is a document with an `enabled` switch.
+    /// Whether the value is the section's "off" switch set to off (`enabled: false`).
     #[must_use]
-    pub fn has_enabled(&self) -> bool {
-        self.attribute("enabled").is_some()
+    pub fn is_disable(&self, attr: &str, value: &Value) -> bool {
+        self.enabled_by == Some(attr) && *value == Value::Bool(false)
     }
-}
-
-/// How a settings endpoint is read and written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// `GET` and `PATCH` on one document with a fixed id; PATCH merges the attributes sent.
-    Singleton { id: &'static str },
-    /// `GET` (404 when none is set), `POST` to create or replace, `DELETE` to remove.
-    /// `data-retention-policy: null` in the file means "no policy".
-    Policy,
-    /// No document to read or write: only actions, run when named on the command line.
-    ActionsOnly,
 }
 
 /// What the API does with an attribute, and so what the tool may do with it.

@@ -2,16 +2,18 @@
 //! of dynamic provider credentials. Neither has state to compare, so they run only when named:
 //! `--action oidc.rotate-key`, `--action oidc.trim-key`. Data only.
 
-use super::{ActionResponse, ActionSpec, ActionWhen, SectionSpec, Shape};
+use super::{ActionResponse, ActionSpec, ActionWhen, ActionsOnly, SectionSpec};
 
 pub static SECTION: SectionSpec = SectionSpec {
     key: "oidc",
     doc: "OIDC signing key of dynamic provider credentials: actions only.",
     path: "admin/oidc-settings",
     json_type: "oidc-settings",
-    shape: Shape::ActionsOnly,
+    kind: &ActionsOnly,
     since: None,
-    destructive_disable: false,
+    enabled_by: None,
+    disable_destroys: None,
+    rejected_credentials: None,
     after: &[],
     attributes: &[],
     actions: &[

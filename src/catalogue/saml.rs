@@ -7,7 +7,7 @@ use super::release::Release;
 use super::rules::{required_when_enabled, required_when_true};
 use super::values::{HttpsUrl, Pem, SamlProviderType, SignatureMethod};
 use super::{
-    ActionResponse, ActionSpec, ActionWhen, AttrSpec, AttrView, Literal, SectionSpec, Shape,
+    ActionResponse, ActionSpec, ActionWhen, AttrSpec, AttrView, Literal, SectionSpec, Singleton,
     Violation,
 };
 
@@ -129,9 +129,11 @@ pub static SECTION: SectionSpec = SectionSpec {
           request signing and session timeout.",
     path: "admin/saml-settings",
     json_type: "saml-settings",
-    shape: Shape::Singleton { id: "saml" },
+    kind: &Singleton { id: "saml" },
     since: None,
-    destructive_disable: false,
+    enabled_by: Some("enabled"),
+    disable_destroys: None,
+    rejected_credentials: None,
     after: &[],
     attributes: ATTRIBUTES,
     actions: &[ActionSpec {

@@ -4,7 +4,7 @@
 //! enabled with a provider type other than unknown. Data only.
 
 use super::values::Nullable;
-use super::{AttrSpec, AttrView, Known, Release, SectionSpec, Shape, Violation};
+use super::{AttrSpec, AttrView, Known, Release, SectionSpec, Singleton, Violation};
 
 section_attributes! {
     /// SCIM provisioning settings.
@@ -40,10 +40,12 @@ pub static SECTION: SectionSpec = SectionSpec {
           grant the site admin and site auditor roles.",
     path: "admin/scim-settings",
     json_type: "scim-settings",
-    shape: Shape::Singleton { id: "scim" },
+    kind: &Singleton { id: "scim" },
     // Assumption: the 2.0.x documentation tree is the first to describe SCIM.
     since: Some(Release::semver(2, 0, 0)),
-    destructive_disable: true,
+    enabled_by: Some("enabled"),
+    disable_destroys: Some("removes every SCIM group, membership and token"),
+    rejected_credentials: None,
     after: &["saml"],
     attributes: ATTRIBUTES,
     actions: &[],

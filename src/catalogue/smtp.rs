@@ -6,7 +6,7 @@
 
 use super::rules::{required_when, required_when_enabled};
 use super::values::{Email, SmtpAuth};
-use super::{AttrSpec, AttrView, Literal, SectionSpec, Shape, Violation};
+use super::{AttrSpec, AttrView, Literal, SectionSpec, Singleton, Violation};
 
 section_attributes! {
     /// SMTP settings (outgoing mail).
@@ -55,9 +55,14 @@ pub static SECTION: SectionSpec = SectionSpec {
     doc: "SMTP: the mail server TFE sends notifications and invitations through.",
     path: "admin/smtp-settings",
     json_type: "smtp-settings",
-    shape: Shape::Singleton { id: "smtp" },
+    kind: &Singleton { id: "smtp" },
     since: None,
-    destructive_disable: false,
+    enabled_by: Some("enabled"),
+    disable_destroys: None,
+    rejected_credentials: Some(
+        "the mail server rejected the SMTP credentials (a 401 from the SMTP settings, not a bad \
+         API token)",
+    ),
     after: &[],
     attributes: ATTRIBUTES,
     actions: &[],

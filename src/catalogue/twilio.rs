@@ -3,7 +3,7 @@
 
 use super::rules::required_when_enabled;
 use super::{
-    ActionResponse, ActionSpec, ActionWhen, AttrSpec, AttrView, Literal, SectionSpec, Shape,
+    ActionResponse, ActionSpec, ActionWhen, AttrSpec, AttrView, Literal, SectionSpec, Singleton,
     Violation,
 };
 
@@ -32,9 +32,11 @@ pub static SECTION: SectionSpec = SectionSpec {
     doc: "Twilio: the SMS provider TFE uses for two-factor authentication.",
     path: "admin/twilio-settings",
     json_type: "twilio-settings",
-    shape: Shape::Singleton { id: "twilio" },
+    kind: &Singleton { id: "twilio" },
     since: None,
-    destructive_disable: false,
+    enabled_by: Some("enabled"),
+    disable_destroys: None,
+    rejected_credentials: None,
     after: &[],
     attributes: ATTRIBUTES,
     actions: &[ActionSpec {

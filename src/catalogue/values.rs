@@ -168,6 +168,25 @@ impl AttrValue for Vec<AvatarSource> {
 /// 2562047h47m). TFE parses these settings with Go, which refuses anything longer.
 pub const MAX_DURATION_NANOS: u128 = i64::MAX as u128;
 
+/// The camelCase spelling of a kebab-case attribute name, as the `OpenAPI` documents and one
+/// documented sample write it (`delete-older-than-n-days` -> `deleteOlderThanNDays`).
+#[must_use]
+pub fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '-' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Parses a Go duration into nanoseconds; `None` when it does not follow
 /// [`GO_DURATION_PATTERN`] or is longer than [`MAX_DURATION_NANOS`]. Fractions are exact up
 /// to the nanosecond, as in Go.

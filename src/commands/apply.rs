@@ -10,7 +10,7 @@ use crate::cli::{ApplyArgs, ReportFormat};
 use crate::config::interpolate;
 use crate::error::Error;
 use crate::options::{self, Connection};
-use crate::plan::{FORMAT_VERSION, Plan, SecretValue};
+use crate::plan::{FORMAT_VERSION, Plan, SecretValue, SectionPlan};
 use crate::redact::Redactor;
 use crate::{output, render};
 
@@ -49,23 +49,26 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
         }
         return Ok(0);
     }
-    if let Some(section) = plan.sections.iter().find(|s| s.blocked.is_some()) {
+    if let Some((section, item)) = plan.blocked()
+        && let Some(blocked) = &item.blocked
+    {
         return Err(Error::Blocked {
-            reason: format!(
-                "{}: {}",
-                section.section,
-                section.blocked.clone().unwrap_or_default()
-            ),
+            section: section.section.clone(),
+            item: item.item.clone(),
+            reason: blocked.reason.clone(),
         });
     }
     if !saved && !args.auto_approve {
         confirm()?;
     }
+    // A saved plan, or one a person took an hour to say yes to, is read again before
+    // anything is written: the live state may have moved, or another pipeline raced this one.
+    // `apply -f --auto-approve` writes right after its own read: a second read would only
+    // cost a round trip.
+    let recheck = saved || !args.auto_approve;
     let outcome = runtime.block_on(async {
         let connected = connect::connect(&connection, &Redactor::new(secrets(&plan))).await?;
-        // Always, even right after the plan's own read: a person may have taken an hour to
-        // say yes, and two pipelines may race.
-        if let Err(stale) = apply::check_fresh(&connected.api, &plan).await {
+        if recheck && let Err(stale) = apply::check_fresh(&connected.api, &plan).await {
             connected.close().await;
             return Err(Error::Stale(stale));
         }
@@ -101,7 +104,7 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
 fn secrets(plan: &Plan) -> Vec<String> {
     plan.sections
         .iter()
-        .flat_map(|s| s.steps.iter())
+        .flat_map(SectionPlan::steps)
         .filter_map(|step| step.body.as_ref())
         .flat_map(|body| body.attributes.iter())
         .filter_map(|value| value.secret.as_ref())
@@ -158,7 +161,8 @@ fn read_plan(path: &Path) -> Result<Plan, Error> {
         });
     }
     for section in &mut plan.sections {
-        for step in &mut section.steps {
+        let steps = section.items.iter_mut().flat_map(|i| i.steps.iter_mut());
+        for step in steps {
             let Some(body) = &mut step.body else { continue };
             for value in body.attributes.iter_mut().filter(|v| v.sensitive) {
                 let Some(reference) = &value.reference else {

@@ -5,7 +5,6 @@ use crate::api::Api as _;
 use crate::cli::ExportArgs;
 use crate::error::Error;
 use crate::export::{self, Source};
-use crate::live::LiveDoc;
 use crate::redact::Redactor;
 use crate::{config, live, options, output};
 
@@ -17,18 +16,16 @@ pub fn run(args: &ExportArgs) -> Result<u8, Error> {
     let runtime = connect::runtime()?;
     let text = runtime.block_on(async {
         let connected = connect::connect(&connection, &Redactor::default()).await?;
-        let state = live::read(&connected.api, &sections).await;
+        let scoped: Vec<_> = sections.iter().map(|s| (*s, live::Scope::All)).collect();
+        let state = live::read(&connected.api, &scoped).await;
         let address = connected.address.clone();
         let redactor = connected.api.redactor().clone();
         connected.close().await;
         let mut state = state?;
         // The file is written from server text: a live value holding the token loses it.
-        for section in &mut state.sections {
-            if let LiveDoc::Document(attributes) = &mut section.doc {
-                for value in attributes.values_mut() {
-                    *value = redactor.value(value);
-                }
-            }
+        let items = state.sections.iter_mut().flat_map(|s| s.items.iter_mut());
+        for value in items.flat_map(|i| i.attributes.values_mut()) {
+            *value = redactor.value(value);
         }
         Ok::<String, Error>(export::render(&state, &Source { address: &address }))
     })?;

@@ -85,7 +85,12 @@ pub async fn make_plan(
 ) -> Result<Plan, Error> {
     let secrets = Redactor::new(loaded.state.secrets());
     let connected = connect::connect(connection, &secrets).await?;
-    let sections: Vec<_> = loaded.state.sections.iter().map(|s| s.spec).collect();
+    let sections: Vec<_> = loaded
+        .state
+        .sections
+        .iter()
+        .map(|s| (s.spec, live::Scope::Desired(s)))
+        .collect();
     let live = live::read(&connected.api, &sections).await;
     let address = connected.address.clone();
     let redactor = connected.api.redactor().clone();
@@ -100,7 +105,7 @@ pub async fn make_plan(
 /// Writes the plan file (owner-only): references, never secret values.
 fn save(plan: &Plan, path: &Path) -> Result<(), Error> {
     for section in &plan.sections {
-        for step in &section.steps {
+        for step in section.steps() {
             let Some(body) = &step.body else { continue };
             if let Some(literal) = body
                 .attributes

@@ -82,11 +82,26 @@ impl SettingPath {
     /// The second key (the attribute), if any.
     #[must_use]
     pub fn attribute(&self) -> Option<&str> {
-        match self.0.get(1) {
+        self.key_at(1)
+    }
+
+    /// The key at step `n` (0 is the section), if that step is a key.
+    #[must_use]
+    pub fn key_at(&self, n: usize) -> Option<&str> {
+        match self.0.get(n) {
             Some(Segment::Key(k)) => Some(k),
             _ => None,
         }
     }
+}
+
+/// Whether a key reads as a name after a dot (`api-rate-limit`); others (`1.9.8`, keys with
+/// spaces) are shown as `["1.9.8"]`.
+fn is_plain(key: &str) -> bool {
+    key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 impl fmt::Display for SettingPath {
@@ -97,7 +112,8 @@ impl fmt::Display for SettingPath {
         for (i, segment) in self.0.iter().enumerate() {
             match segment {
                 Segment::Key(k) if i == 0 => f.write_str(k)?,
-                Segment::Key(k) => write!(f, ".{k}")?,
+                Segment::Key(k) if is_plain(k) => write!(f, ".{k}")?,
+                Segment::Key(k) => write!(f, "[{k:?}]")?,
                 Segment::Index(n) => write!(f, "[{n}]")?,
             }
         }
@@ -214,6 +230,15 @@ mod tests {
             .key("avatar-sources")
             .index(1);
         assert_eq!(list.to_string(), "customization.avatar-sources[1]");
+        let item = SettingPath::root()
+            .key("terraform-versions")
+            .key("versions")
+            .key("1.9.8")
+            .key("archs");
+        assert_eq!(
+            item.to_string(),
+            "terraform-versions.versions[\"1.9.8\"].archs"
+        );
         let file = Diagnostic::file_error(&Arc::from("b.yaml"), "cannot read");
         assert_eq!(file.to_string(), "b.yaml: cannot read");
     }

@@ -144,7 +144,8 @@ fn set_base_dirs(state: &mut DesiredState, paths: &[PathBuf]) {
     for attr in state
         .sections
         .iter_mut()
-        .flat_map(|s| s.attributes.iter_mut().flatten())
+        .flat_map(|s| s.items.iter_mut())
+        .flat_map(|i| i.attributes.iter_mut())
     {
         let Some(path) = paths
             .iter()
@@ -347,7 +348,8 @@ mod tests {
                 state
                     .sections
                     .iter()
-                    .flat_map(|s| s.attributes.iter().flatten())
+                    .flat_map(|s| s.items.iter())
+                    .flat_map(|i| i.attributes.iter())
                     .map(|a| serde_json::json!([a.spec.name, a.value]))
                     .collect(),
             )

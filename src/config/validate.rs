@@ -10,10 +10,8 @@ use serde_json::{Map, Value};
 use super::diagnostic::{Diagnostic, Problem, SettingPath, Step};
 use super::schema::desired_state_schema;
 use super::yaml::{Key, Node, NodeValue, Pos};
-use crate::catalogue::{
-    self, Access, AttrSpec, AttrView, Kind, Known, SECTIONS, SectionSpec, Shape,
-};
-use crate::desired::{DesiredAttr, DesiredSection, DesiredState};
+use crate::catalogue::{self, Access, AttrSpec, AttrView, Kind, Known, SECTIONS, SectionSpec};
+use crate::desired::{DesiredAttr, DesiredItem, DesiredSection, DesiredState};
 
 /// What validation found: problems (errors and warnings), and the state if there is no error.
 pub struct Outcome {
@@ -85,49 +83,13 @@ impl Validator {
             self.error(&key.pos, path, message);
             return;
         };
-        if spec.shape == Shape::ActionsOnly {
-            let actions: Vec<String> = spec
-                .actions
-                .iter()
-                .map(|a| format!("`--action {}.{}`", spec.key, a.name))
-                .collect();
-            self.error(
-                &key.pos,
-                path,
-                format!(
-                    "`{}` has no settings to manage; its actions run when named: {}",
-                    spec.key,
-                    actions.join(" or ")
-                ),
-            );
-            return;
+        let file = spec.kind.file_section(spec, key, node);
+        for (pos, path, message) in file.problems {
+            self.error(&pos, path, message);
         }
-        match &node.value {
-            NodeValue::Map(attributes) => {
-                for (attr_key, value) in attributes {
-                    self.check_attribute(spec, attributes, attr_key, value, &path);
-                }
-            }
-            NodeValue::Null if spec.shape == Shape::Policy => {}
-            NodeValue::Null => self.error(
-                &key.pos,
-                path,
-                format!(
-                    "`{}` is empty: give it attributes, or remove it to leave the section unmanaged",
-                    spec.key
-                ),
-            ),
-            other => {
-                let expected = if spec.shape == Shape::Policy {
-                    "a mapping of attributes, or null for no policy"
-                } else {
-                    "a mapping of attributes"
-                };
-                self.error(
-                    &node.pos,
-                    path,
-                    format!("expected {expected}, found {}", other.type_name()),
-                );
+        for item in &file.items {
+            for (attr_key, value) in item.entries {
+                self.check_attribute(spec, item.entries, attr_key, value, &item.path);
             }
         }
     }
@@ -356,44 +318,47 @@ impl Validator {
             if self.reported.iter().any(|r| r.starts_with(&path)) {
                 continue;
             }
-            let section_json = json.get(spec.key).cloned().unwrap_or(Value::Null);
-            let NodeValue::Map(attr_nodes) = &node.value else {
-                sections.push(DesiredSection {
-                    spec,
-                    pos: key.pos.clone(),
-                    attributes: None,
-                });
-                continue;
-            };
-            if let Err(e) = (spec.parse)(section_json.clone()) {
-                self.error(
-                    &node.pos,
-                    path,
-                    format!("does not fit the `{}` settings: {e}", spec.key),
-                );
-                continue;
-            }
-            let attributes = attr_nodes
-                .iter()
-                .filter_map(|(k, n)| {
-                    let attr: &'static AttrSpec = spec.attribute(&k.name)?;
-                    let template = match &n.value {
-                        NodeValue::Str(text) => text.template.clone(),
-                        _ => None,
-                    };
-                    Some(DesiredAttr {
-                        spec: attr,
-                        value: section_json.get(&k.name).cloned().unwrap_or(Value::Null),
-                        pos: n.pos.clone(),
-                        template,
-                        base_dir: None,
+            let file = spec.kind.file_section(spec, key, node);
+            let mut items = Vec::with_capacity(file.items.len());
+            for item in &file.items {
+                let item_json = json_at(json, &item.path).cloned().unwrap_or(Value::Null);
+                if let Err(e) = (spec.parse)(item_json.clone()) {
+                    self.error(
+                        &item.pos,
+                        item.path.clone(),
+                        format!("does not fit the `{}` settings: {e}", spec.key),
+                    );
+                    continue;
+                }
+                let attributes = item
+                    .entries
+                    .iter()
+                    .filter_map(|(k, n)| {
+                        let attr: &'static AttrSpec = spec.attribute(&k.name)?;
+                        let template = match &n.value {
+                            NodeValue::Str(text) => text.template.clone(),
+                            _ => None,
+                        };
+                        Some(DesiredAttr {
+                            spec: attr,
+                            value: item_json.get(&k.name).cloned().unwrap_or(Value::Null),
+                            pos: n.pos.clone(),
+                            template,
+                            base_dir: None,
+                        })
                     })
-                })
-                .collect();
+                    .collect();
+                items.push(DesiredItem {
+                    key: item.key.clone(),
+                    pos: item.pos.clone(),
+                    attributes,
+                });
+            }
             sections.push(DesiredSection {
                 spec,
                 pos: key.pos.clone(),
-                attributes: Some(attributes),
+                items,
+                prune: file.prune,
             });
         }
         DesiredState { sections }
@@ -433,18 +398,51 @@ fn find_entry<'a>(root: &'a Node, path: &SettingPath, name: &str) -> Option<&'a 
     entries.iter().find(|(k, _)| k.name == name)
 }
 
-/// The properties the schema allows for an item of the list attribute at `path` (for
-/// suggestions): list items are the only nested objects of the file.
+/// The properties the schema allows for the object at `path` (for suggestions): the schema
+/// walked along the path, through `$ref`, `allOf`, `properties`, `additionalProperties` and
+/// `items`.
 fn validator_schema_keys(path: &SettingPath) -> Option<Value> {
-    let (section, attr) = (path.section()?, path.attribute()?);
+    fn resolve<'s>(schema: &'s Value, mut node: &'s Value) -> Option<&'s Value> {
+        for _ in 0..8 {
+            if let Some(name) = node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+            {
+                node = schema.get("$defs")?.get(name)?;
+            } else if let Some(first) = node.get("allOf").and_then(|a| a.get(0)) {
+                node = first;
+            } else {
+                return Some(node);
+            }
+        }
+        None
+    }
     let schema = desired_state_schema();
-    let definition = |reference: &Value| {
-        let name = reference.as_str()?.strip_prefix("#/$defs/")?;
-        schema.get("$defs")?.get(name)
-    };
-    let section_def = definition(schema.pointer(&format!("/properties/{section}/allOf/0/$ref"))?)?;
-    let item_def = definition(section_def.pointer(&format!("/properties/{attr}/items/$ref"))?)?;
-    item_def.get("properties").cloned()
+    let mut node = resolve(&schema, &schema)?;
+    for step in path.steps() {
+        let next = match step {
+            Step::Key(name) => node
+                .get("properties")
+                .and_then(|p| p.get(name))
+                .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()))?,
+            Step::Index(_) => node.get("items")?,
+        };
+        node = resolve(&schema, next)?;
+    }
+    node.get("properties").cloned()
+}
+
+/// The value at a path of the document's JSON.
+fn json_at<'a>(json: &'a Value, path: &SettingPath) -> Option<&'a Value> {
+    let mut value = json;
+    for step in path.steps() {
+        value = match step {
+            Step::Key(name) => value.get(name)?,
+            Step::Index(i) => value.get(i)?,
+        };
+    }
+    Some(value)
 }
 
 fn allowed_keys(properties: Option<Value>) -> Vec<String> {
@@ -510,9 +508,13 @@ fn unknown_attribute_message(spec: &SectionSpec, name: &str) -> String {
     )
 }
 
-/// The attribute a path points into, if it is `section.attribute...`.
-fn attribute_at(path: &SettingPath) -> Option<&'static AttrSpec> {
-    catalogue::section(path.section()?)?.attribute(path.attribute()?)
+/// The attribute a path points into, if it is `section.[item.]attribute...`, and whether the
+/// path is the attribute itself (not something inside it).
+fn attribute_at(path: &SettingPath) -> Option<(&'static AttrSpec, bool)> {
+    let spec = catalogue::section(path.section()?)?;
+    let depth = 1 + spec.kind.item_depth();
+    let attr = spec.attribute(path.key_at(depth)?)?;
+    Some((attr, path.depth() == depth + 1))
 }
 
 /// A person's wording of a JSON Schema error. Values are quoted only when they are neither
@@ -523,8 +525,7 @@ fn schema_message(
     node: &Node,
 ) -> String {
     use jsonschema::error::ValidationErrorKind as K;
-    let attr = attribute_at(path);
-    let attr_here = if path.depth() == 2 { attr } else { None };
+    let attr_here = attribute_at(path).and_then(|(attr, here)| here.then_some(attr));
     let shown = shown_value(attr_here, node);
     match kind {
         K::Type { .. } | K::AnyOf { .. } => {

@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::{shown, summary_phrase};
-use crate::plan::{AttributeRole, Operation, Plan};
+use super::{shown, summary_phrase, words};
+use crate::catalogue;
+use crate::plan::{AttributePlan, AttributeRole, ItemPlan, Operation, Plan};
 
 /// The plan as GitHub-flavoured markdown.
 #[must_use]
@@ -24,53 +25,20 @@ pub fn markdown(plan: &Plan) -> String {
         out.push_str("| | setting | live | desired |\n|---|---|---|---|\n");
         for section in &plan.sections {
             let key = &section.section;
-            match section.operation {
-                Operation::Delete => {
-                    let _ = writeln!(out, "| − | `{key}` | policy set | no policy |");
-                }
-                Operation::Disable => {
-                    let _ = writeln!(
-                        out,
-                        "| − | `{key}.enabled` | `true` | `false` (DELETE: removes SCIM groups and tokens) |"
-                    );
-                }
-                _ => {}
-            }
-            if section.operation == Operation::Disable {
-                continue;
-            }
-            for attr in &section.attributes {
-                let value = |v: Option<&serde_json::Value>, known: bool| {
-                    if attr.sensitive {
-                        "*(sensitive)*".to_owned()
-                    } else if !known {
-                        "*(not returned)*".to_owned()
-                    } else {
-                        code(&v.map_or_else(|| "null".to_owned(), shown))
-                    }
-                };
-                let (mark, live) = match attr.role {
-                    AttributeRole::Change if section.operation == Operation::Create => {
-                        ("+", "—".to_owned())
-                    }
-                    AttributeRole::Change => ("~", value(attr.before.as_ref(), attr.before_known)),
-                    AttributeRole::WriteOnly => ("~", "*(write-only)*".to_owned()),
-                    AttributeRole::Trigger => ("+", "*(not persisted)*".to_owned()),
-                };
-                let _ = writeln!(
-                    out,
-                    "| {mark} | `{key}.{}` | {live} | {} |",
-                    attr.name,
-                    value(attr.after.as_ref(), true)
-                );
+            for item in &section.items {
+                rows(&mut out, key, item);
             }
         }
         let actions: Vec<String> = plan
             .sections
             .iter()
             .flat_map(|s| {
-                s.steps.iter().filter_map(move |step| {
-                    step.action.as_ref().map(|a| format!("`{}.{a}`", s.section))
+                s.items.iter().flat_map(move |item| {
+                    item.steps.iter().filter_map(move |step| {
+                        step.action.as_ref().map(|a| {
+                            format!("`{}.{a}`", words::item(&s.section, item.item.as_deref()))
+                        })
+                    })
                 })
             })
             .collect();
@@ -82,11 +50,21 @@ pub fn markdown(plan: &Plan) -> String {
     }
     let mut notes = Vec::new();
     for section in &plan.sections {
-        if let Some(blocked) = &section.blocked {
-            notes.push(format!("**blocked** `{}`: {blocked}", section.section));
+        for item in &section.items {
+            if let Some(blocked) = &item.blocked {
+                notes.push(format!(
+                    "**blocked** `{}`: {}",
+                    words::item(&section.section, item.item.as_deref()),
+                    words::blocked(&blocked.reason)
+                ));
+            }
         }
         for note in &section.notes {
-            notes.push(format!("`{}`: {note}", section.section));
+            notes.push(format!(
+                "`{}`: {}",
+                section.section,
+                words::note(&note.kind)
+            ));
         }
     }
     if !notes.is_empty() {
@@ -96,6 +74,67 @@ pub fn markdown(plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// The table rows of one item: one per attribute, or one for an item created or deleted
+/// whole.
+fn rows(out: &mut String, key: &str, item: &ItemPlan) {
+    let name = words::item(key, item.item.as_deref());
+    let keyed = item.item.is_some();
+    match item.operation {
+        Operation::Delete if keyed => {
+            let _ = writeln!(out, "| − | `{name}` | exists | deleted |");
+            return;
+        }
+        Operation::Delete => {
+            let _ = writeln!(out, "| − | `{name}` | set | null (deleted) |");
+            return;
+        }
+        Operation::Create if keyed => {
+            let _ = writeln!(out, "| + | `{name}` | — | created |");
+        }
+        Operation::Disable => {
+            let consequence = catalogue::section(key)
+                .and_then(|s| s.disable_destroys)
+                .unwrap_or("destroys data");
+            for attr in &item.attributes {
+                let _ = writeln!(
+                    out,
+                    "| − | `{name}.{}` | {} | {} (DELETE: {consequence}) |",
+                    attr.name,
+                    cell(attr, attr.before.as_ref(), attr.before_known),
+                    cell(attr, attr.after.as_ref(), true)
+                );
+            }
+            return;
+        }
+        _ => {}
+    }
+    for attr in &item.attributes {
+        let (mark, live) = match attr.role {
+            AttributeRole::Change if item.operation == Operation::Create => ("+", "—".to_owned()),
+            AttributeRole::Change => ("~", cell(attr, attr.before.as_ref(), attr.before_known)),
+            AttributeRole::WriteOnly => ("~", "*(write-only)*".to_owned()),
+            AttributeRole::Trigger => ("+", "*(not persisted)*".to_owned()),
+        };
+        let _ = writeln!(
+            out,
+            "| {mark} | `{name}.{}` | {live} | {} |",
+            attr.name,
+            cell(attr, attr.after.as_ref(), true)
+        );
+    }
+}
+
+/// A value's cell: sensitive and unreturned values say so.
+fn cell(attr: &AttributePlan, value: Option<&serde_json::Value>, known: bool) -> String {
+    if attr.sensitive {
+        "*(sensitive)*".to_owned()
+    } else if !known {
+        "*(not returned)*".to_owned()
+    } else {
+        code(&value.map_or_else(|| "null".to_owned(), shown))
+    }
 }
 
 /// A table cell holding code: pipes escaped, backticks fenced.

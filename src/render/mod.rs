@@ -6,6 +6,7 @@
 mod markdown;
 pub mod outcome;
 mod text;
+pub mod words;
 
 pub use markdown::markdown;
 pub use text::text;
@@ -14,10 +15,20 @@ use serde_json::Value;
 
 use crate::plan::{Plan, Summary};
 
-/// The plan as pretty JSON with a final newline.
+/// The plan as pretty JSON with a final newline, every note and blocked reason with its
+/// words beside its code.
 #[must_use]
 pub fn json(plan: &Plan) -> String {
-    let mut out = serde_json::to_string_pretty(plan).unwrap_or_default();
+    let mut plan = plan.clone();
+    for section in &mut plan.sections {
+        for note in &mut section.notes {
+            note.message = words::note(&note.kind);
+        }
+        for blocked in section.items.iter_mut().filter_map(|i| i.blocked.as_mut()) {
+            blocked.message = words::blocked(&blocked.reason);
+        }
+    }
+    let mut out = serde_json::to_string_pretty(&plan).unwrap_or_default();
     out.push('\n');
     out
 }
@@ -33,11 +44,23 @@ pub fn summary_phrase(summary: &Summary) -> String {
             count(summary.attributes, "attribute")
         ));
     }
+    let items: Vec<String> = [
+        (summary.create, "to create"),
+        (summary.update, "to update"),
+        (summary.delete, "to delete"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    if !items.is_empty() {
+        parts.push(format!("items: {}", items.join(", ")));
+    }
     if summary.actions > 0 {
         parts.push(count(summary.actions, "action"));
     }
     if summary.blocked > 0 {
-        parts.push(format!("{} blocked", count(summary.blocked, "section")));
+        parts.push(format!("{} blocked", count(summary.blocked, "item")));
     }
     if parts.is_empty() {
         "no changes".to_owned()

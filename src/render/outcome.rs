@@ -4,8 +4,10 @@
 
 use std::fmt::Write as _;
 
+use super::words;
 use crate::api::pace::Exhausted;
-use crate::apply::{Failure, Outcome, SectionOutcome, Status};
+use crate::apply::{ApiMessage, Failure, Outcome, SectionOutcome, Status};
+use crate::catalogue;
 use crate::plan::Plan;
 
 /// The progress line of a finished section.
@@ -49,102 +51,152 @@ const NOT_FOUND_FOR_ADMIN: &str = "the API answered 404 although the token belon
 pub fn problems(outcome: &Outcome, plan: &Plan) -> String {
     let mut out = String::new();
     for section in &outcome.sections {
-        let Some(failure) = &section.failure else {
-            continue;
-        };
         let key = &section.section;
-        let location = |attribute: &str| {
-            plan.sections
-                .iter()
-                .find(|s| s.section == *key)
-                .and_then(|s| s.attributes.iter().find(|a| a.name == attribute))
-                .map(|a| format!("{}: ", a.location))
-                .unwrap_or_default()
-        };
-        match failure {
-            Failure::Rejected { status: 404, .. } => {
-                let _ = writeln!(out, "{key}: {NOT_FOUND_FOR_ADMIN}");
-            }
-            Failure::Rejected { status, errors } if !errors.is_empty() => {
-                for e in errors {
-                    match &e.attribute {
-                        Some(attr) => {
-                            let _ = writeln!(
-                                out,
-                                "{}{key}.{attr}: the API refused it ({status}): {}",
-                                location(attr),
-                                e.message
-                            );
-                        }
-                        None => {
-                            let _ = writeln!(
-                                out,
-                                "{key}: the API refused the change ({status}): {}",
-                                e.message
-                            );
-                        }
-                    }
-                }
-            }
-            Failure::Rejected { status, .. } => {
-                let _ = writeln!(out, "{key}: the API refused the change ({status})");
-            }
-            Failure::MailCredentials { errors } => {
-                let detail: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-                let _ = writeln!(
-                    out,
-                    "{key}: the mail server rejected the SMTP credentials (401 from the SMTP PATCH, not a bad API token){}",
-                    if detail.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", detail.join("; "))
-                    }
-                );
-            }
-            Failure::NotJson {
-                status,
-                content_type,
-            } => {
-                let _ = writeln!(
-                    out,
-                    "{key}: the server answered {status} with {content_type}, not JSON:API (a proxy in the way?)"
-                );
-            }
-            Failure::NoAnswer { message } => {
-                let _ = writeln!(out, "{key}: {message}");
-            }
-            Failure::RateLimited(report) => {
-                let _ = writeln!(
-                    out,
-                    "{key}: {}; lower --rps or raise --rate-limit-budget, then apply again",
-                    Exhausted::from(report)
-                );
-            }
-            Failure::NotVerified { attributes } => {
-                for m in attributes {
-                    let shown = match (&m.sent, &m.live) {
-                        (Some(sent), Some(live)) => {
-                            format!(": sent {sent}, the server holds {live}")
-                        }
-                        (Some(sent), None) => {
-                            format!(": sent {sent}, the server does not return it")
-                        }
-                        _ => String::new(),
-                    };
-                    let _ = writeln!(
-                        out,
-                        "{}{key}.{}: did not take{shown}",
-                        location(&m.attribute),
-                        m.attribute
-                    );
-                }
-            }
-            Failure::Dependency { section } => {
-                let _ = writeln!(out, "{key}: skipped: it needs `{section}`, which failed");
-            }
+        for failed in &section.failures {
+            let item = failed.item.as_deref();
+            let name = words::item(key, item);
+            let location = |attribute: &str| {
+                plan.sections
+                    .iter()
+                    .find(|s| s.section == *key)
+                    .and_then(|s| s.items.iter().find(|i| i.item.as_deref() == item))
+                    .and_then(|i| i.attributes.iter().find(|a| a.name == attribute))
+                    .map(|a| format!("{}: ", a.location))
+                    .unwrap_or_default()
+            };
+            failure(&mut out, key, &name, &failed.failure, &location);
         }
     }
     out
+}
+
+fn failure(
+    out: &mut String,
+    key: &str,
+    name: &str,
+    failure: &Failure,
+    location: &dyn Fn(&str) -> String,
+) {
+    match failure {
+        Failure::Rejected { status, errors } => {
+            rejected(out, key, name, *status, errors, location);
+        }
+        Failure::CredentialsRejected { errors } => {
+            let meaning = catalogue::section(key)
+                .and_then(|s| s.rejected_credentials)
+                .unwrap_or("the credentials were rejected (401)");
+            let detail: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "{name}: {meaning}{}",
+                if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", detail.join("; "))
+                }
+            );
+        }
+        Failure::NotJson {
+            status,
+            content_type,
+        } => {
+            let _ = writeln!(
+                out,
+                "{name}: the server answered {status} with {content_type}, not JSON:API (a proxy in the way?)"
+            );
+        }
+        Failure::NoAnswer { message } => {
+            let _ = writeln!(out, "{name}: {message}");
+        }
+        Failure::RateLimited(report) => {
+            let _ = writeln!(
+                out,
+                "{name}: {}; lower --rps or raise --rate-limit-budget, then apply again",
+                Exhausted::from(report)
+            );
+        }
+        Failure::NotVerified { attributes } => {
+            for m in attributes {
+                let shown = match (&m.sent, &m.live) {
+                    (Some(sent), Some(live)) => {
+                        format!(": sent {sent}, the server holds {live}")
+                    }
+                    (Some(sent), None) => {
+                        format!(": sent {sent}, the server does not return it")
+                    }
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "{}{name}.{}: did not take{shown}",
+                    location(&m.attribute),
+                    m.attribute
+                );
+            }
+        }
+        Failure::StillPresent => {
+            let _ = writeln!(
+                out,
+                "{name}: did not take: the delete was answered, but the server still has it"
+            );
+        }
+        Failure::Absent => {
+            let _ = writeln!(
+                out,
+                "{name}: did not take: the create was answered, but the server does not have it"
+            );
+        }
+        Failure::Dependency { section } => {
+            let _ = writeln!(out, "{name}: skipped: it needs `{section}`, which failed");
+        }
+    }
+}
+
+/// The lines of a refused call: one per JSON:API error, at its attribute where it names one.
+fn rejected(
+    out: &mut String,
+    key: &str,
+    name: &str,
+    status: u16,
+    errors: &[ApiMessage],
+    location: &dyn Fn(&str) -> String,
+) {
+    match (status, errors) {
+        // An item of a collection that is gone: it was deleted since the plan was made.
+        (404, _) if name != key => {
+            let _ = writeln!(
+                out,
+                "{name}: the API answered 404: the item is gone (deleted since the plan was made?)"
+            );
+        }
+        (404, _) => {
+            let _ = writeln!(out, "{name}: {NOT_FOUND_FOR_ADMIN}");
+        }
+        (_, errors) if !errors.is_empty() => {
+            for e in errors {
+                match &e.attribute {
+                    Some(attr) => {
+                        let _ = writeln!(
+                            out,
+                            "{}{name}.{attr}: the API refused it ({status}): {}",
+                            location(attr),
+                            e.message
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "{name}: the API refused the change ({status}): {}",
+                            e.message
+                        );
+                    }
+                }
+            }
+        }
+        _ => {
+            let _ = writeln!(out, "{name}: the API refused the change ({status})");
+        }
+    }
 }
 
 /// `Apply complete: 3 sections changed, 1 action run.` or the failure counts.

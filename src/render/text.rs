@@ -1,10 +1,12 @@
-//! The text plan: one line per attribute, `~ general.api-rate-limit: 30 -> 50`, actions as
+//! The text plan: one line per attribute, `~ general.api-rate-limit: 30 -> 50`, items named
+//! by key (`+ terraform-versions["1.9.8"]`, `- terraform-versions["0.12.31"]`), actions as
 //! `> saml.revoke-old-certificate`, then notes and the summary line.
 
 use std::fmt::Write as _;
 
-use super::{shown, summary_phrase};
-use crate::plan::{AttributePlan, AttributeRole, Operation, Plan};
+use super::{shown, summary_phrase, words};
+use crate::catalogue;
+use crate::plan::{AttributePlan, AttributeRole, ItemPlan, Operation, Plan};
 
 const RESET: &str = "\x1b[0m";
 const GREEN: &str = "\x1b[32m";
@@ -39,7 +41,10 @@ pub fn text(plan: &Plan, colour: bool) -> String {
                 let _ = writeln!(
                     out,
                     "{}",
-                    paint(DIM, &format!("  # {}: {note}", section.section))
+                    paint(
+                        DIM,
+                        &format!("  # {}: {}", section.section, words::note(&note.kind))
+                    )
                 );
             }
         }
@@ -48,76 +53,129 @@ pub fn text(plan: &Plan, colour: bool) -> String {
     let _ = writeln!(out, "Changes to {}{release}:\n", plan.address);
     for section in &plan.sections {
         let key = &section.section;
-        match section.operation {
-            Operation::Delete => {
-                let _ = writeln!(out, "  {} {key}: delete the policy", paint(RED, "-"));
+        for item in &section.items {
+            let name = words::item(key, item.item.as_deref());
+            item_lines(&mut out, key, &name, item, &paint);
+            for step in &item.steps {
+                if let Some(action) = &step.action {
+                    let _ = writeln!(out, "  {} {name}.{action}", paint(CYAN, ">"));
+                }
             }
-            Operation::Disable => {
+            if let Some(blocked) = &item.blocked {
                 let _ = writeln!(
                     out,
-                    "  {} {key}.enabled: true -> false (DELETE: removes every SCIM group, membership and token)",
-                    paint(RED, "-")
+                    "  {} {name}: {}",
+                    paint(RED, "!"),
+                    paint(
+                        RED,
+                        &format!("blocked: {}", words::blocked(&blocked.reason))
+                    )
                 );
             }
-            _ => {}
-        }
-        if section.operation != Operation::Disable {
-            for attr in &section.attributes {
-                let _ = writeln!(
-                    out,
-                    "{}",
-                    attribute_line(key, attr, section.operation, &paint)
-                );
-            }
-        }
-        for step in &section.steps {
-            if let Some(action) = &step.action {
-                let _ = writeln!(out, "  {} {key}.{action}", paint(CYAN, ">"));
-            }
-        }
-        if let Some(blocked) = &section.blocked {
-            let _ = writeln!(
-                out,
-                "  {} {key}: {}",
-                paint(RED, "!"),
-                paint(RED, &format!("blocked: {blocked}"))
-            );
         }
         for note in &section.notes {
-            let _ = writeln!(out, "{}", paint(DIM, &format!("  # {key}: {note}")));
+            let _ = writeln!(
+                out,
+                "{}",
+                paint(DIM, &format!("  # {key}: {}", words::note(&note.kind)))
+            );
         }
     }
     let _ = writeln!(out, "\nPlan: {}.", summary_phrase(&plan.summary));
     out
 }
 
-fn attribute_line(
+/// The lines of an item's write: one per attribute, or one for a whole item created or
+/// deleted.
+fn item_lines(
+    out: &mut String,
     key: &str,
+    name: &str,
+    item: &ItemPlan,
+    paint: &dyn Fn(&str, &str) -> String,
+) {
+    let keyed = item.item.is_some();
+    match item.operation {
+        Operation::Delete if keyed => {
+            let _ = writeln!(out, "  {} {name}", paint(RED, "-"));
+            return;
+        }
+        Operation::Delete => {
+            let _ = writeln!(
+                out,
+                "  {} {name}: deleted (null in the file)",
+                paint(RED, "-")
+            );
+            return;
+        }
+        Operation::Disable => {
+            let consequence = catalogue::section(key)
+                .and_then(|s| s.disable_destroys)
+                .unwrap_or("destroys data");
+            for attr in &item.attributes {
+                let _ = writeln!(
+                    out,
+                    "  {} {name}.{}: {} -> {} (DELETE: {consequence})",
+                    paint(RED, "-"),
+                    attr.name,
+                    before(attr),
+                    after(attr)
+                );
+            }
+            return;
+        }
+        Operation::Create if keyed => {
+            let _ = writeln!(out, "  {} {name}", paint(GREEN, "+"));
+            for attr in &item.attributes {
+                let _ = writeln!(out, "      {}: {}", attr.name, after(attr));
+            }
+            return;
+        }
+        _ => {}
+    }
+    for attr in &item.attributes {
+        let _ = writeln!(out, "{}", attribute_line(name, attr, item.operation, paint));
+    }
+}
+
+fn after(attr: &AttributePlan) -> String {
+    if attr.sensitive {
+        "(sensitive)".to_owned()
+    } else {
+        attr.after.as_ref().map_or_else(|| "null".to_owned(), shown)
+    }
+}
+
+fn before(attr: &AttributePlan) -> String {
+    if attr.sensitive {
+        "(sensitive)".to_owned()
+    } else if attr.before_known {
+        attr.before
+            .as_ref()
+            .map_or_else(|| "null".to_owned(), shown)
+    } else {
+        "(not returned by the server)".to_owned()
+    }
+}
+
+fn attribute_line(
+    item: &str,
     attr: &AttributePlan,
     operation: Operation,
     paint: &dyn Fn(&str, &str) -> String,
 ) -> String {
-    let after = if attr.sensitive {
-        "(sensitive)".to_owned()
-    } else {
-        attr.after.as_ref().map_or_else(|| "null".to_owned(), shown)
-    };
-    let name = format!("{key}.{}", attr.name);
+    let after = after(attr);
+    let name = format!("{item}.{}", attr.name);
     match attr.role {
         AttributeRole::Change if operation == Operation::Create => {
             format!("  {} {name}: {after}", paint(GREEN, "+"))
         }
         AttributeRole::Change => {
-            let before = if attr.sensitive {
-                "(sensitive)".to_owned()
-            } else if attr.before_known {
-                attr.before
-                    .as_ref()
-                    .map_or_else(|| "null".to_owned(), shown)
-            } else {
-                "(not returned by the server)".to_owned()
-            };
-            format!("  {} {name}: {before} -> {after}", paint(YELLOW, "~"))
+            format!(
+                "  {} {name}: {} -> {after}",
+                paint(YELLOW, "~"),
+                before(attr)
+            )
         }
         AttributeRole::WriteOnly => format!(
             "  {} {name}: {after} {}",

@@ -18,14 +18,20 @@ use super::state::Db;
 use crate::catalogue::Release;
 
 /// An injected failure: the next `count` requests matching `method` (any when absent) and
-/// `path` (with or without the query) get this response instead of being processed.
+/// `path` (with or without the query) get this response instead of being processed; or, with
+/// `not_kept`, are processed and answered as usual but their change is dropped (a server that
+/// acknowledges a write it does not keep).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Fault {
     #[serde(default)]
     method: Option<String>,
     path: String,
-    status: u16,
+    /// Required unless `not_kept`.
+    #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
+    not_kept: bool,
     #[serde(default = "one")]
     count: u32,
     /// Sent as is: as JSON:API when it parses as JSON, else as `text/html` (a proxy's page).
@@ -54,7 +60,10 @@ impl Fault {
     }
 
     fn response(&self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self
+            .status
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = match &self.body {
             Some(body) if serde_json::from_str::<Value>(body).is_ok() => {
                 respond::with_body(status, respond::JSON_API, body.clone().into_bytes())
@@ -83,6 +92,7 @@ impl Fault {
             "method": self.method,
             "path": self.path,
             "status": self.status,
+            "not_kept": self.not_kept,
             "count": self.count,
             "body": self.body,
             "retry_after": self.retry_after,
@@ -90,12 +100,24 @@ impl Fault {
     }
 }
 
-/// The response of the first fault matching the request, used up by one.
-pub(crate) fn take_fault(app: &App, method: &Method, uri: &Uri) -> Option<Response> {
+/// What a matching fault does to a request.
+pub(crate) enum Taken {
+    /// Answer this instead of processing the request.
+    Respond(Response),
+    /// Process and answer the request, but keep nothing it changes.
+    NotKept,
+}
+
+/// What the first fault matching the request does, used up by one.
+pub(crate) fn take_fault(app: &App, method: &Method, uri: &Uri) -> Option<Taken> {
     let mut faults = lock(&app.faults);
     let index = faults.iter().position(|f| f.matches(method, uri))?;
     let fault = &mut faults[index];
-    let response = fault.response();
+    let response = if fault.not_kept {
+        Taken::NotKept
+    } else {
+        Taken::Respond(fault.response())
+    };
     fault.count = fault.count.saturating_sub(1);
     if fault.count == 0 {
         faults.remove(index);
@@ -164,7 +186,11 @@ pub(crate) async fn handle(app: &App, method: &Method, path: &str, body: &[u8]) 
             ok(&Value::Array(faults.iter().map(Fault::to_json).collect()))
         }
         ("POST", "/_sandbox/faults") => match parse::<Fault>(body) {
-            Ok(fault) if !(100..=599).contains(&fault.status) => bad("status must be 100 to 599"),
+            Ok(fault)
+                if !fault.not_kept && !fault.status.is_some_and(|s| (100..=599).contains(&s)) =>
+            {
+                bad("status must be 100 to 599 (or not_kept: true)")
+            }
             Ok(fault) if !fault.path.starts_with('/') => {
                 bad("path must be absolute, like /api/v2/admin/smtp-settings")
             }

@@ -9,10 +9,14 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use axum::http::{Method, StatusCode};
+
+use super::respond;
+use super::routes::{Request, Served};
 use super::specific::{self, Effect};
-use super::state::Db;
+use super::state::{Db, Table};
 use super::values;
-use crate::catalogue::{self, Access, AttrSpec, AttrView, Known, Release, SectionSpec, Shape};
+use crate::catalogue::{self, Access, AttrSpec, AttrView, Known, Release, SectionSpec};
 
 /// What a request sees of the run-time configuration.
 #[derive(Debug, Clone)]
@@ -88,10 +92,7 @@ fn returned(attr: &AttrSpec, release: Release) -> bool {
 
 /// The JSON:API document of a singleton section.
 pub(crate) fn render(db: &Db, ctx: &Ctx, spec: &SectionSpec) -> Value {
-    let id = match spec.shape {
-        Shape::Singleton { id } => id,
-        Shape::Policy | Shape::ActionsOnly => spec.key,
-    };
+    let id = spec.kind.document_id().unwrap_or(spec.key);
     let attributes: Map<String, Value> = spec
         .attributes
         .iter()
@@ -119,7 +120,7 @@ impl View {
         let mut values = HashMap::new();
         for spec in catalogue::SECTIONS
             .iter()
-            .filter(|s| matches!(s.shape, Shape::Singleton { .. }))
+            .filter(|s| s.kind.sandbox().table == Table::Settings)
         {
             for attr in spec.attributes {
                 let value = match attr.access {
@@ -147,6 +148,55 @@ impl AttrView for View {
             .get(section)
             .and_then(|attrs| attrs.get(attr))
             .map_or(Known::Unknown, Known::Set)
+    }
+}
+
+/// Serves a settings document: GET, PATCH (merging the attributes sent), and, where
+/// switching the section off destroys data (SCIM), DELETE: back to the never-configured
+/// state, answered with the document; idempotent.
+pub(crate) fn serve(request: &Request<'_>, db: &Db, ctx: &Ctx) -> Served {
+    let spec = request.spec;
+    if !request.rest.is_empty() {
+        return Served::reply(respond::not_found());
+    }
+    let destroys = spec.disable_destroys.is_some();
+    match *request.method {
+        Method::GET => Served::reply(respond::document(StatusCode::OK, &render(db, ctx, spec))),
+        Method::PATCH => {
+            let sent = match patch_attributes(request.body) {
+                Ok(sent) => sent,
+                Err(detail) => return Served::reply(respond::bad_request(&detail)),
+            };
+            match patch(db, ctx, spec, &sent) {
+                Ok(patched) => Served {
+                    response: respond::document(StatusCode::OK, &render(&patched.db, ctx, spec)),
+                    draft: Some(patched.db),
+                    effects: patched.effects,
+                },
+                Err(problems) => Served::reply(respond::unprocessable(&problems)),
+            }
+        }
+        Method::DELETE if destroys => {
+            let mut draft = db.clone();
+            draft.reset_section(spec.key);
+            Served {
+                response: respond::document(StatusCode::OK, &render(&draft, ctx, spec)),
+                draft: Some(draft),
+                effects: Vec::new(),
+            }
+        }
+        _ if destroys => Served::reply(respond::method_not_allowed(&["GET", "PATCH", "DELETE"])),
+        _ => Served::reply(respond::method_not_allowed(&["GET", "PATCH"])),
+    }
+}
+
+/// `data.attributes` of a PATCH body; `data.type` is not checked (go-tfe sends `""`).
+fn patch_attributes(body: &[u8]) -> Result<Map<String, Value>, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    match value.pointer("/data/attributes") {
+        Some(Value::Object(attributes)) => Ok(attributes.clone()),
+        _ => Err("the body must be a JSON:API document with a data.attributes object".to_owned()),
     }
 }
 
@@ -184,12 +234,14 @@ pub(crate) fn patch(
     // Only a PATCH that would disable is refused: a disabled section's own document, sent
     // back unchanged by a read-modify-write client, changes nothing (assumption: the docs say
     // "PATCH enabled: false is a 422" without saying whether that holds while disabled).
-    let enabled_now = spec
-        .attribute("enabled")
-        .is_some_and(|a| effective(db, ctx, spec, a) == Value::Bool(true));
-    if spec.destructive_disable && enabled_now && sent.get("enabled") == Some(&Value::Bool(false)) {
+    if let (Some(switch), Some(_)) = (spec.enabled_by, spec.disable_destroys)
+        && sent.get(switch) == Some(&Value::Bool(false))
+        && spec
+            .attribute(switch)
+            .is_some_and(|a| effective(db, ctx, spec, a) == Value::Bool(true))
+    {
         problems.push(Problem::new(
-            "enabled",
+            switch,
             format!(
                 "{} can only be disabled with DELETE /api/v2/{}, which removes its data",
                 spec.key, spec.path

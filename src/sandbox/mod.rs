@@ -3,7 +3,8 @@
 //!
 //! It is built on the catalogue: routes, defaults, validation, write-only handling, release
 //! gating and the completeness rules all come from [`crate::catalogue::SECTIONS`], so a new
-//! endpoint in the catalogue is served without a change here. What no catalogue row can say
+//! endpoint in the catalogue is served without a change here; each section's kind chooses
+//! its [`Handler`] (a settings document, a policy). What no catalogue row can say
 //! (SAML certificate rotation, the SMTP test mail, Twilio verify, derived read-only values)
 //! lives in `specific.rs`, keyed by section key. This module never talks to a real TFE and
 //! never writes a write-only value to disk.
@@ -37,6 +38,41 @@ pub use tokens::random_token;
 /// The shortest `--token` accepted: a guessable token is no guard, least of all with
 /// `--listen-any`.
 pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// How the sandbox serves one kind of section: chosen by the kind
+/// (`SectionKind::sandbox`), opaque outside the sandbox.
+#[derive(Clone, Copy)]
+pub struct Handler {
+    pub(crate) serve: fn(&routes::Request<'_>, &state::Db, &document::Ctx) -> routes::Served,
+    /// Where the emulated database keeps the section.
+    pub(crate) table: state::Table,
+}
+
+impl Handler {
+    /// A settings document: GET, PATCH (and DELETE to disable where that destroys data).
+    pub const SINGLETON: Handler = Handler {
+        serve: document::serve,
+        table: state::Table::Settings,
+    };
+
+    /// A policy: GET (404 when unset), POST, DELETE.
+    pub const POLICY: Handler = Handler {
+        serve: policy::serve,
+        table: state::Table::Policy,
+    };
+
+    /// No document: only the action paths answer.
+    pub const ACTIONS_ONLY: Handler = Handler {
+        serve: routes::not_served,
+        table: state::Table::Nothing,
+    };
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handler")
+    }
+}
 
 /// How to start a sandbox.
 #[derive(Clone)]

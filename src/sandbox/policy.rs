@@ -1,76 +1,76 @@
-//! Policy sections (`Shape::Policy`, the site-wide data retention policy, reference §3),
+//! Policy sections (the site-wide data retention policy, reference §3),
 //! driven by the catalogue: GET answers 404 when no policy is set, else the document with a
 //! null `target`; POST creates or replaces the policy (204, as documented) and needs the
 //! section's `json_type` and every read-write attribute, kebab-case or camelCase; DELETE
 //! removes it (204, also when there is none). Nothing endpoint-specific beyond the id prefix.
 
 use axum::http::{Method, StatusCode};
-use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::document::{Ctx, Problem, attr_available};
 use super::respond;
-use super::server::App;
+use super::routes::{Request, Served};
 use super::specific;
 use super::state::{Db, Policy};
 use super::values::{self, camel_case};
 use crate::catalogue::{Access, SectionSpec};
 
-pub(crate) async fn handle(
-    app: &App,
-    spec: &'static SectionSpec,
-    method: &Method,
-    body: &[u8],
-) -> Response {
-    let ctx = app.ctx();
-    match *method {
-        Method::GET => {
-            let db = app.db.lock().await;
-            if let Some(policy) = db.policy(spec.key) {
-                respond::document(StatusCode::OK, &render(spec, &ctx, policy))
-            } else {
-                let detail = format!("no {} is set", spec.key.replace('-', " "));
-                respond::error(StatusCode::NOT_FOUND, "not found", Some(&detail))
-            }
-        }
+/// Serves a policy: GET (404 when none), POST (create or replace, 204), DELETE (204, also
+/// when there is none).
+pub(crate) fn serve(request: &Request<'_>, db: &Db, ctx: &Ctx) -> Served {
+    let spec = request.spec;
+    if !request.rest.is_empty() {
+        return Served::reply(respond::not_found());
+    }
+    match *request.method {
+        Method::GET => Served::reply(if let Some(policy) = db.policy(spec.key) {
+            respond::document(StatusCode::OK, &render(spec, ctx, policy))
+        } else {
+            let detail = format!("no {} is set", spec.key.replace('-', " "));
+            respond::error(StatusCode::NOT_FOUND, "not found", Some(&detail))
+        }),
         Method::POST => {
-            let value: Value = match serde_json::from_slice(body) {
+            let value: Value = match serde_json::from_slice(request.body) {
                 Ok(value) => value,
-                Err(e) => return respond::bad_request(&format!("the body is not valid JSON: {e}")),
+                Err(e) => {
+                    return Served::reply(respond::bad_request(&format!(
+                        "the body is not valid JSON: {e}"
+                    )));
+                }
             };
             let Some(data) = value.get("data").and_then(Value::as_object) else {
-                return respond::bad_request(
+                return Served::reply(respond::bad_request(
                     "the body must be a JSON:API document with a data object",
-                );
+                ));
             };
-            let mut db = app.db.lock().await;
-            let attributes = match read(spec, &ctx, data) {
+            let attributes = match read(spec, ctx, data) {
                 Ok(attributes) => attributes,
-                Err(problems) => return respond::unprocessable(&problems),
+                Err(problems) => return Served::reply(respond::unprocessable(&problems)),
             };
             let id = db
                 .policy(spec.key)
                 .map_or_else(|| specific::new_policy_id(spec.key), |p| p.id.clone());
             let mut draft: Db = db.clone();
             draft.set_policy(spec.key, Some(Policy { id, attributes }));
-            match app.commit(&mut db, draft).await {
-                Ok(()) => respond::empty(StatusCode::NO_CONTENT),
-                Err(response) => response,
+            Served {
+                draft: Some(draft),
+                response: respond::empty(StatusCode::NO_CONTENT),
+                effects: Vec::new(),
             }
         }
         Method::DELETE => {
-            let mut db = app.db.lock().await;
             if db.policy(spec.key).is_none() {
-                return respond::empty(StatusCode::NO_CONTENT);
+                return Served::reply(respond::empty(StatusCode::NO_CONTENT));
             }
             let mut draft = db.clone();
             draft.set_policy(spec.key, None);
-            match app.commit(&mut db, draft).await {
-                Ok(()) => respond::empty(StatusCode::NO_CONTENT),
-                Err(response) => response,
+            Served {
+                draft: Some(draft),
+                response: respond::empty(StatusCode::NO_CONTENT),
+                effects: Vec::new(),
             }
         }
-        _ => respond::method_not_allowed(&["GET", "POST", "DELETE"]),
+        _ => Served::reply(respond::method_not_allowed(&["GET", "POST", "DELETE"])),
     }
 }
 

@@ -1,31 +1,65 @@
-//! Routing and authorization of `/api/v2/`, built from the catalogue: every singleton and
-//! policy section path and every action path of [`crate::catalogue::SECTIONS`], plus `ping`
-//! and `account/details`; and the service discovery document outside `/api/v2/`. Answers 401 for a missing or unknown token, 404 for what the token
-//! may not see (TFE never says 403) or the emulated release does not have, 405 for a wrong
-//! method on a known path; then hands the request to the section's handler. Section-specific
+//! Routing and authorization of `/api/v2/`, built from the catalogue: every section path
+//! (and the paths below it, for a collection's items) and every action path of
+//! [`crate::catalogue::SECTIONS`], plus `ping` and `account/details`; and the service
+//! discovery document outside `/api/v2/`. Answers 401 for a missing or unknown token, 404 for
+//! what the token may not see (TFE never says 403) or the emulated release does not have;
+//! then hands the request to the handler the section's kind chose, and keeps the new database
+//! it returns (unless a fault says the change is acknowledged but not kept). Section-specific
 //! behaviour is `specific`'s; this file must stay generic.
 
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use serde_json::{Map, Value};
 
-use super::document::{self, section_available};
+use super::document::{self, Ctx, section_available};
 use super::installation;
-use super::policy;
 use super::respond;
 use super::server::{App, lock};
-use super::specific::{self, Reply};
+use super::specific::{self, Effect, Reply};
+use super::state::Db;
 use super::tokens::TokenKind;
-use crate::catalogue::{self, ActionResponse, ActionSpec, SectionSpec, Shape};
+use crate::catalogue::{self, ActionResponse, ActionSpec, SectionSpec};
 
-enum Route {
+/// A request to a section, as its handler sees it.
+pub(crate) struct Request<'a> {
+    pub spec: &'static SectionSpec,
+    pub method: &'a Method,
+    /// The path below the section's own (`""` for the section, `tool-…` for an item).
+    pub rest: &'a str,
+    pub body: &'a [u8],
+}
+
+/// What a handler answers: the response, and the new database and side effects to keep
+/// (kept before the response is sent). No `Debug`: the database holds secrets in clear.
+pub(crate) struct Served {
+    pub draft: Option<Db>,
+    pub response: Response,
+    pub effects: Vec<Effect>,
+}
+
+impl Served {
+    /// A response that changes nothing.
+    pub fn reply(response: Response) -> Self {
+        Served {
+            draft: None,
+            response,
+            effects: Vec::new(),
+        }
+    }
+}
+
+/// The handler of a section without a document of its own.
+pub(crate) fn not_served(_: &Request<'_>, _: &Db, _: &Ctx) -> Served {
+    Served::reply(respond::not_found())
+}
+
+enum Route<'p> {
     Ping,
     AccountDetails,
-    Section(&'static SectionSpec),
+    Section(&'static SectionSpec, &'p str),
     Action(&'static SectionSpec, &'static ActionSpec),
 }
 
-fn resolve(path: &str) -> Option<Route> {
+fn resolve(path: &str) -> Option<Route<'_>> {
     let rest = path.strip_prefix("/api/v2/")?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     match rest {
@@ -34,24 +68,35 @@ fn resolve(path: &str) -> Option<Route> {
         _ => {}
     }
     for spec in catalogue::SECTIONS {
-        if spec.path == rest && !matches!(spec.shape, Shape::ActionsOnly) {
-            return Some(Route::Section(spec));
-        }
         if let Some(action) = spec.actions.iter().find(|a| a.path == rest) {
             return Some(Route::Action(spec, action));
+        }
+    }
+    for spec in catalogue::SECTIONS {
+        if spec.path == rest {
+            return Some(Route::Section(spec, ""));
+        }
+        if let Some(item) = rest
+            .strip_prefix(spec.path)
+            .and_then(|r| r.strip_prefix('/'))
+        {
+            return Some(Route::Section(spec, item));
         }
     }
     None
 }
 
-/// Answers one API request (after faults and rate limiting).
+/// Answers one API request (after faults and rate limiting). `keep` false: the change is
+/// answered as done but not kept (an injected fault).
 pub(crate) async fn dispatch(
     app: &App,
     method: &Method,
-    path: &str,
+    uri: &axum::http::Uri,
     kind: Option<TokenKind>,
     body: &[u8],
+    keep: bool,
 ) -> Response {
+    let path = uri.path();
     // Service discovery answers without a token: clients read it before they have one.
     if path == installation::DISCOVERY_PATH {
         return if matches!(*method, Method::GET | Method::HEAD) {
@@ -91,7 +136,7 @@ pub(crate) async fn dispatch(
                 respond::method_not_allowed(&["GET"])
             }
         }
-        Route::Section(spec) => {
+        Route::Section(spec, rest) => {
             if !section_available(spec, ctx.release) {
                 return respond::not_found();
             }
@@ -99,11 +144,29 @@ pub(crate) async fn dispatch(
             if kind != TokenKind::Admin && !reading {
                 return respond::not_found();
             }
-            match spec.shape {
-                Shape::Singleton { .. } => singleton(app, spec, method, body).await,
-                Shape::Policy => policy::handle(app, spec, method, body).await,
-                Shape::ActionsOnly => respond::not_found(),
+            let handler = spec.kind.sandbox();
+            let request = Request {
+                spec,
+                method,
+                rest,
+                body,
+            };
+            let mut db = app.db.lock().await;
+            let served = (handler.serve)(&request, &db, &ctx);
+            if let Some(draft) = served.draft
+                && keep
+                && let Err(response) = app.commit(&mut db, draft).await
+            {
+                return response;
             }
+            drop(db);
+            if keep {
+                let mut outbox = lock(&app.outbox);
+                for effect in served.effects {
+                    outbox.record(effect);
+                }
+            }
+            served.response
         }
         Route::Action(spec, action) => {
             if !section_available(spec, ctx.release) || kind != TokenKind::Admin {
@@ -112,7 +175,7 @@ pub(crate) async fn dispatch(
             if *method != Method::POST {
                 return respond::method_not_allowed(&["POST"]);
             }
-            run_action(app, spec, action, body).await
+            run_action(app, spec, action, body, keep).await
         }
     }
 }
@@ -132,69 +195,12 @@ fn ping(app: &App) -> Response {
     response
 }
 
-async fn singleton(
-    app: &App,
-    spec: &'static SectionSpec,
-    method: &Method,
-    body: &[u8],
-) -> Response {
-    let ctx = app.ctx();
-    match *method {
-        Method::GET => {
-            let db = app.db.lock().await;
-            respond::document(StatusCode::OK, &document::render(&db, &ctx, spec))
-        }
-        Method::PATCH => {
-            let sent = match patch_attributes(body) {
-                Ok(sent) => sent,
-                Err(detail) => return respond::bad_request(&detail),
-            };
-            let mut db = app.db.lock().await;
-            let patched = match document::patch(&db, &ctx, spec, &sent) {
-                Ok(patched) => patched,
-                Err(problems) => return respond::unprocessable(&problems),
-            };
-            if let Err(response) = app.commit(&mut db, patched.db).await {
-                return response;
-            }
-            let mut outbox = lock(&app.outbox);
-            for effect in patched.effects {
-                outbox.record(effect);
-            }
-            drop(outbox);
-            respond::document(StatusCode::OK, &document::render(&db, &ctx, spec))
-        }
-        // Disabling a section whose disable destroys data (SCIM) is a DELETE: back to the
-        // never-configured state, answered with the document; idempotent.
-        Method::DELETE if spec.destructive_disable => {
-            let mut db = app.db.lock().await;
-            let mut draft = db.clone();
-            draft.reset_section(spec.key);
-            if let Err(response) = app.commit(&mut db, draft).await {
-                return response;
-            }
-            respond::document(StatusCode::OK, &document::render(&db, &ctx, spec))
-        }
-        _ if spec.destructive_disable => respond::method_not_allowed(&["GET", "PATCH", "DELETE"]),
-        _ => respond::method_not_allowed(&["GET", "PATCH"]),
-    }
-}
-
-/// `data.attributes` of a PATCH body; `data.type` is not checked (go-tfe sends `""`).
-fn patch_attributes(body: &[u8]) -> Result<Map<String, Value>, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
-    match value.pointer("/data/attributes") {
-        Some(Value::Object(attributes)) => Ok(attributes.clone()),
-        _ => Err("the body must be a JSON:API document with a data.attributes object".to_owned()),
-    }
-}
-
 async fn run_action(
     app: &App,
     spec: &'static SectionSpec,
     action: &'static ActionSpec,
     body: &[u8],
+    keep: bool,
 ) -> Response {
     let ctx = app.ctx();
     let mut db = app.db.lock().await;
@@ -211,19 +217,28 @@ async fn run_action(
             },
         },
     };
-    if let Some(draft) = done.db
-        && let Err(response) = app.commit(&mut db, draft).await
-    {
-        return response;
+    // Not kept: answered from the change, which is then dropped.
+    let mut unkept = None;
+    match done.db {
+        Some(draft) if keep => {
+            if let Err(response) = app.commit(&mut db, draft).await {
+                return response;
+            }
+        }
+        other => unkept = other,
     }
-    let mut outbox = lock(&app.outbox);
-    outbox.count_action(spec.key, action.name);
-    if let Some(effect) = done.effect {
-        outbox.record(effect);
+    if keep {
+        let mut outbox = lock(&app.outbox);
+        outbox.count_action(spec.key, action.name);
+        if let Some(effect) = done.effect {
+            outbox.record(effect);
+        }
     }
-    drop(outbox);
     match done.reply {
-        Reply::Document => respond::document(StatusCode::OK, &document::render(&db, &ctx, spec)),
+        Reply::Document => {
+            let shown = unkept.as_ref().unwrap_or(&db);
+            respond::document(StatusCode::OK, &document::render(shown, &ctx, spec))
+        }
         Reply::Empty(status) => {
             respond::empty(StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT))
         }

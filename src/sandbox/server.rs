@@ -276,9 +276,11 @@ async fn api(
     peer: SocketAddr,
     body: &Bytes,
 ) -> Response {
-    if let Some(fault) = control::take_fault(app, method, uri) {
-        return fault;
-    }
+    let keep = match control::take_fault(app, method, uri) {
+        Some(control::Taken::Respond(response)) => return response,
+        Some(control::Taken::NotKept) => false,
+        None => true,
+    };
     // Authenticated requests count against their token, the others against their IP.
     let key = match (token, kind) {
         (Some(token), Some(_)) => format!("token:{token}"),
@@ -288,7 +290,7 @@ async fn api(
     if let Err(reset) = lock(&app.limiter).check(&key, limit, Instant::now()) {
         return too_many_requests(limit, reset);
     }
-    routes::dispatch(app, method, uri.path(), kind, body).await
+    routes::dispatch(app, method, uri, kind, body, keep).await
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

@@ -28,7 +28,7 @@ use super::SandboxError;
 use super::specific;
 use super::values;
 use crate::bounded::{self, ReadError};
-use crate::catalogue::{self, Access, SectionSpec, Shape};
+use crate::catalogue::{self, Access, SectionSpec};
 
 /// The version of the JSON shape, written to the file.
 const FORMAT_VERSION: u64 = 1;
@@ -43,7 +43,23 @@ impl fmt::Debug for WriteOnly {
     }
 }
 
-/// A policy (`Shape::Policy`): its id and attributes.
+/// Where the database keeps a section, chosen by its kind's [`super::Handler`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Table {
+    /// Under `settings`: the attributes ever stored.
+    Settings,
+    /// Under `policies`: the policy or null.
+    Policy,
+    /// Nothing to keep (actions only).
+    Nothing,
+}
+
+/// Where the database keeps a section.
+fn table(spec: &SectionSpec) -> Table {
+    spec.kind.sandbox().table
+}
+
+/// A policy: its id and attributes.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Policy {
     pub id: String,
@@ -157,7 +173,7 @@ impl Db {
         let mut policies = Map::new();
         for spec in catalogue::SECTIONS
             .iter()
-            .filter(|s| matches!(s.shape, Shape::Policy))
+            .filter(|s| table(s) == Table::Policy)
         {
             let value = self.policies.get(spec.key).map_or(Value::Null, |p| {
                 let mut object = Map::new();
@@ -210,7 +226,7 @@ fn singletons() -> impl Iterator<Item = &'static SectionSpec> {
     catalogue::SECTIONS
         .iter()
         .copied()
-        .filter(|s| matches!(s.shape, Shape::Singleton { .. }))
+        .filter(|s| table(s) == Table::Settings)
 }
 
 fn read_settings(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
@@ -311,7 +327,7 @@ fn read_policies(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
     for (key, policy) in sections {
         let Some(spec) = catalogue::SECTIONS
             .iter()
-            .find(|s| s.key == key && matches!(s.shape, Shape::Policy))
+            .find(|s| s.key == key && table(s) == Table::Policy)
         else {
             problems.push(format!("policies.{key}: not a policy section"));
             continue;

@@ -133,23 +133,7 @@ pub(crate) fn is_blank(value: &Value) -> bool {
     }
 }
 
-/// `delete-older-than-n-days` → `deleteOlderThanNDays`: the spelling of the documentation's
-/// sample payloads and of the published API schema, which the API accepts too (reference §3).
-pub(crate) fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '-' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub(crate) use crate::catalogue::values::camel_case;
 
 #[cfg(test)]
 mod tests {

@@ -392,7 +392,7 @@ async fn a_value_that_does_not_take_fails_verification() {
     };
     assert_eq!(report["sections"][0]["status"], json!("failed"));
     assert_eq!(
-        report["sections"][0]["failure"]["kind"],
+        report["sections"][0]["failures"][0]["kind"],
         json!("not-verified")
     );
 }
@@ -412,7 +412,7 @@ async fn an_smtp_401_is_explained_as_mail_credentials() {
     let out = apply(&sandbox, dir.path(), &[], &[]).await;
     assert_eq!(out.code, Some(1));
     assert!(
-        out.stderr.contains("smtp: the mail server rejected the SMTP credentials (401 from the SMTP PATCH, not a bad API token): unauthorized: 535 Authentication failed"),
+        out.stderr.contains("smtp: the mail server rejected the SMTP credentials (a 401 from the SMTP settings, not a bad API token): unauthorized: 535 Authentication failed"),
         "{}",
         out.stderr
     );
@@ -554,5 +554,72 @@ fn on_a_terminal_only_yes_applies() {
     assert!(
         screen.contains("Apply complete: 1 section changed, 0 actions run."),
         "{screen}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_acknowledged_but_not_kept_fails_apply_naming_the_attribute() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    // The PATCH is answered with the new value, as a server that keeps it would answer.
+    control
+        .fault(Fault::not_kept("/api/v2/admin/general-settings").method("PATCH"))
+        .await;
+    let dir = workdir("general:\n  plan-timeout: 3h\n  api-rate-limit: 45\n");
+    let out = apply(&sandbox, dir.path(), &[], &[]).await;
+    assert_eq!(out.code, Some(1), "{}{}", out.stdout, out.stderr);
+    for (line, attribute, sent, held) in [
+        ("2:17", "plan-timeout", "\"3h\"", "\"2h\""),
+        ("3:19", "api-rate-limit", "45", "30"),
+    ] {
+        let expected = format!(
+            "tfe-admin.yaml:{line}: general.{attribute}: did not take: sent {sent}, the server holds {held}"
+        );
+        assert!(out.stderr.contains(&expected), "{expected}\n{}", out.stderr);
+    }
+    // The PATCH answered 200; the verifying GET came after it and is what told.
+    let calls: Vec<String> = control
+        .requests()
+        .await
+        .iter()
+        .map(|r| format!("{} {} {:?}", r.method, r.path, r.status))
+        .collect();
+    assert_eq!(
+        calls[calls.len() - 2..],
+        [
+            "PATCH /api/v2/admin/general-settings Some(200)".to_owned(),
+            "GET /api/v2/admin/general-settings Some(200)".to_owned(),
+        ],
+        "{calls:?}"
+    );
+    // Nothing was kept: applying again tries again, and now it takes.
+    let again = apply(&sandbox, dir.path(), &[], &[]).await;
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_approve_writes_after_its_own_read_and_verifies_with_a_fresh_get() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    let dir = workdir("general:\n  api-rate-limit: 45\n");
+    let out = apply(&sandbox, dir.path(), &[], &[]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let mut calls: Vec<String> = control
+        .requests()
+        .await
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    // The preflight and the read go out at once, in any order; then the write, then its proof.
+    calls[..3].sort_unstable();
+    assert_eq!(
+        calls,
+        [
+            "GET /api/v2/account/details",
+            "GET /api/v2/admin/general-settings",
+            "GET /api/v2/ping",
+            "PATCH /api/v2/admin/general-settings",
+            "GET /api/v2/admin/general-settings",
+        ]
     );
 }

@@ -6,7 +6,7 @@
 
 use reqwest::Method;
 use serde_json::{Map, Value, json};
-use tfe_admin::catalogue::{self, Access, SectionSpec, Shape};
+use tfe_admin::catalogue::{self, Access, SectionSpec};
 
 use crate::common::{Api, Control, Reply, start_sandbox, tfe_admin_against, workdir};
 
@@ -68,26 +68,23 @@ async fn send_back(
         .into_iter()
         .filter(|(name, _)| pick(name))
         .collect();
-    let reply = match spec.shape {
-        Shape::Singleton { .. } => {
-            let body = json!({"data": {"type": spec.json_type, "attributes": sent}});
-            let reply = api.patch(path, &body).await;
-            assert_eq!(
-                reply.status, 200,
-                "{label}: PATCH {path} {body}: {}",
-                reply.text
-            );
-            reply
-        }
-        Shape::Policy => {
-            // A policy is written whole with POST; send the GET document's `data` back.
-            let mut data = before.json["data"].clone();
-            data["attributes"] = Value::Object(sent);
-            let reply = api.post(path, Some(&json!({ "data": data }))).await;
-            assert_eq!(reply.status, 204, "{label}: POST {path}: {}", reply.text);
-            api.get(path).await
-        }
-        Shape::ActionsOnly => unreachable!("no document to send back"),
+    // A settings document has an id of its own; the policy has none.
+    let reply = if spec.kind.document_id().is_some() {
+        let body = json!({"data": {"type": spec.json_type, "attributes": sent}});
+        let reply = api.patch(path, &body).await;
+        assert_eq!(
+            reply.status, 200,
+            "{label}: PATCH {path} {body}: {}",
+            reply.text
+        );
+        reply
+    } else {
+        // A policy is written whole with POST; send the GET document's `data` back.
+        let mut data = before.json["data"].clone();
+        data["attributes"] = Value::Object(sent);
+        let reply = api.post(path, Some(&json!({ "data": data }))).await;
+        assert_eq!(reply.status, 204, "{label}: POST {path}: {}", reply.text);
+        api.get(path).await
     };
     assert_eq!(
         reply.json, before.json,
@@ -117,13 +114,14 @@ async fn every_section_takes_its_get_document_back_unchanged() {
             control.set_state(state).await;
             for spec in catalogue::SECTIONS
                 .iter()
-                .filter(|s| !matches!(s.shape, Shape::ActionsOnly))
+                // The sections of one document: settings and the policy.
+                .filter(|s| s.kind.in_file() && s.kind.item_depth() == 0)
             {
                 let label = format!("{release} {state_name} {}", spec.key);
                 let reply = api.get(spec.path).await;
                 let expected = if spec.since.is_some_and(|since| {
                     catalogue::Release::parse(release).is_some_and(|r| r < since)
-                }) || (spec.shape == Shape::Policy && state_name == "fresh")
+                }) || (spec.kind.document_id().is_none() && state_name == "fresh")
                 {
                     404 // not in this release; or no policy set
                 } else {

@@ -83,6 +83,9 @@ pub struct Fault {
     pub body: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Process and answer the request as usual, but drop its change (`status` is ignored).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_kept: bool,
 }
 
 impl Fault {
@@ -96,6 +99,17 @@ impl Fault {
             count: 1,
             body: None,
             retry_after: None,
+            not_kept: false,
+        }
+    }
+
+    /// The next `count` requests matching `path` are answered as usual, their change dropped:
+    /// a server that acknowledges a write it does not keep.
+    #[must_use]
+    pub fn not_kept(path: &str) -> Self {
+        Fault {
+            not_kept: true,
+            ..Fault::new(path, 200)
         }
     }
 

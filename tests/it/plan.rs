@@ -128,7 +128,7 @@ async fn json_and_markdown_plans() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(document["format-version"], json!(1));
+    assert_eq!(document["format-version"], json!(2));
     insta::assert_snapshot!("plan_json", stable(&run.stdout, &sandbox));
     let run = plan(&sandbox, dir.path(), &["--format", "markdown"], &env).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -334,15 +334,13 @@ async fn a_saved_plan_keeps_references_never_secrets() {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(saved["address"], json!(sandbox.url()));
-    let body = &saved["sections"][0]["steps"][0]["body"]["attributes"];
+    let step = &saved["sections"][0]["items"][0]["steps"][0];
+    let body = &step["body"]["attributes"];
     assert_eq!(
         body[1],
         json!({"name": "password", "sensitive": true, "reference": "${env:SMTP_PASSWORD}"})
     );
-    assert_eq!(
-        saved["sections"][0]["steps"][0]["expect"],
-        json!([{"name": "host", "value": ""}])
-    );
+    assert_eq!(step["expect"], json!([{"name": "host", "value": ""}]));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;

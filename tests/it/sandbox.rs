@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{Api, Control, Fault, Reply, start_sandbox, start_sandbox_with};
 use serde_json::{Value, json};
-use tfe_admin::catalogue::{self, Access, Release, Shape};
+use tfe_admin::catalogue::{self, Access, Release};
 use tfe_admin::sandbox::{self, SandboxConfig};
 
 /// Asserts that every attribute of the sample document has the sample's value in `actual`,
@@ -312,7 +312,7 @@ async fn every_singleton_returns_exactly_its_readable_catalogue_attributes() {
     let sandbox = start_sandbox().await;
     let api = Api::admin(&sandbox);
     for spec in catalogue::SECTIONS {
-        let Shape::Singleton { id } = spec.shape else {
+        let Some(id) = spec.kind.document_id() else {
             continue;
         };
         let reply = api.get(spec.path).await;
