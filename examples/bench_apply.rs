@@ -44,9 +44,8 @@ fn main() {
         let client = control_client(sandbox.admin_token());
         let control = format!("{}/_sandbox", sandbox.url());
         let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/full.yaml");
-        let dir = match tempfile_dir() {
-            Some(dir) => dir,
-            None => fail("cannot create a temporary directory"),
+        let Some(dir) = tempfile_dir() else {
+            fail("cannot create a temporary directory")
         };
         let one = dir.join("one.yaml");
         if std::fs::write(&one, "general:\n  api-rate-limit: 45\n").is_err() {
@@ -57,7 +56,10 @@ fn main() {
             ("TFE_ADDRESS", sandbox.url()),
             ("TFE_TOKEN", sandbox.admin_token().to_owned()),
         ];
-        println!("process start (tfe-admin --version): {:.1} ms median", ms(start));
+        println!(
+            "process start (tfe-admin --version): {:.1} ms median",
+            ms(start)
+        );
         for (label, file, target) in [
             ("apply of 1 section (1 attribute)", &one, 3),
             (
@@ -70,10 +72,19 @@ fn main() {
             let mut requests_per_run = 0;
             for _ in 0..runs {
                 // Back to the documented defaults, so that every run changes every section.
-                let fresh = json!({"version": 1, "settings": {}, "write-only-set": {}, "policies": {}});
-                let _ = client.put(format!("{control}/state")).json(&fresh).send().await;
+                let fresh =
+                    json!({"version": 1, "settings": {}, "write-only-set": {}, "policies": {}});
+                let _ = client
+                    .put(format!("{control}/state"))
+                    .json(&fresh)
+                    .send()
+                    .await;
                 let _ = client.delete(format!("{control}/requests")).send().await;
-                let _ = client.put(format!("{control}/latency")).json(&json!({"ms": latency_ms})).send().await;
+                let _ = client
+                    .put(format!("{control}/latency"))
+                    .json(&json!({"ms": latency_ms}))
+                    .send()
+                    .await;
                 let apply = ["apply", "-f", path_str(file), "--auto-approve"];
                 times.extend(time_runs(&binary, &apply, &env, 1));
                 let log: Vec<Value> = match client.get(format!("{control}/requests")).send().await {
