@@ -36,7 +36,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
   -addext "basicConstraints=critical,CA:FALSE" \
   -keyout "$work/sandbox.key" -out "$work/sandbox.crt" 2>/dev/null
 
-# Starts a sandbox with these extra arguments; prints its address once it listens.
+# Starts a sandbox in the background with these extra arguments (in this shell, so that its
+# pid reaches the cleanup).
 start_sandbox() {
   local name=$1
   shift
@@ -45,6 +46,11 @@ start_sandbox() {
   "$TFE_ADMIN_BIN" sandbox --listen 127.0.0.1:0 --control --rate-limit 0 --token "$token" "$@" \
     >"$work/$name.out" 2>"$work/$name.err" &
   pids+=("$!")
+}
+
+# Prints the address of a started sandbox once it listens.
+address_of() {
+  local name=$1
   for _ in $(seq 1 100); do
     if grep -q '^export TFE_TOKEN=' "$work/$name.out" 2>/dev/null; then
       sed -n 's/^export TFE_ADDRESS=//p' "$work/$name.out"
@@ -58,8 +64,10 @@ start_sandbox() {
 }
 
 token=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
-https_address=$(start_sandbox https --tls-cert "$work/sandbox.crt" --tls-key "$work/sandbox.key")
-http_address=$(start_sandbox http)
+start_sandbox https --tls-cert "$work/sandbox.crt" --tls-key "$work/sandbox.key"
+start_sandbox http
+https_address=$(address_of https)
+http_address=$(address_of http)
 echo "== checks ($("$TFE_ADMIN_BIN" --version))"
 
 TFE_ADDRESS="$https_address" TFE_TOKEN="$token" TFE_CA_CERT="$work/sandbox.crt" \
