@@ -299,7 +299,14 @@ impl FakeRelease {
         }
         let mut outputs = BTreeMap::new();
         let mut last = None;
-        for id in ["target", "install", "check"] {
+        // The steps whose `if:` holds for these inputs.
+        let from_source = input("build-from-source") == "true";
+        let ids = if from_source {
+            ["target", "build", "check"]
+        } else {
+            ["target", "install", "check"]
+        };
+        for id in ids {
             let output = self.dir.path().join(format!("output-{id}"));
             let step = |name: &str| {
                 outputs
@@ -323,6 +330,7 @@ impl FakeRelease {
                 ("TARGET", step("target")),
                 ("REPOSITORY", step("repository")),
                 ("DIR", step("dir")),
+                ("CACHE_HIT", input("cache-hit")),
             ];
             if let Err(e) = std::fs::create_dir_all(&work) {
                 panic!("{e}");
@@ -412,6 +420,44 @@ fn the_action_refuses_a_version_it_cannot_name_and_a_binary_of_another_version()
             "{run:?}"
         );
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_action_builds_the_tag_from_source_once_per_version() {
+    let release = FakeRelease::new("0.2.0", "0.2.0");
+    // cargo install --root ROOT ...: logs the call, installs a tfe-admin under ROOT/bin.
+    stand_in(
+        &release.dir.path().join("bin"),
+        "cargo",
+        "echo \"cargo $*\" >> \"$STAND_IN_LOG\"\nwhile [ $# -gt 0 ]; do \
+         [ \"$1\" = --root ] && root=$2; shift; done\nmkdir -p \"$root/bin\"\n\
+         printf '#!/bin/sh\\necho tfe-admin 0.2.0\\n' > \"$root/bin/tfe-admin\"\n\
+         chmod +x \"$root/bin/tfe-admin\"\n",
+    );
+    let inputs = [("version", "0.2.0"), ("build-from-source", "true")];
+    let (run, outputs, path) = release.install(&inputs);
+    assert!(run.ok, "{run:?}");
+    assert_eq!(run.stdout, "tfe-admin 0.2.0\n");
+    let dir = &outputs["target.dir"];
+    assert_eq!(path, format!("{dir}\n"));
+    assert!(
+        run.log.contains(&format!(
+            "cargo install --locked --root {dir}/.cargo --git https://github.com/OWNER/tfe-admin --tag v0.2.0 tfe-admin"
+        )),
+        "{}",
+        run.log
+    );
+    assert!(!run.log.contains("curl"), "downloaded too: {}", run.log);
+    // The cache restored the binary: no compiling.
+    let before = run.log.matches("cargo install").count();
+    let (run, ..) = release.install(&[
+        ("version", "0.2.0"),
+        ("build-from-source", "true"),
+        ("cache-hit", "true"),
+    ]);
+    assert!(run.ok, "{run:?}");
+    assert_eq!(run.log.matches("cargo install").count(), before);
 }
 
 #[test]
