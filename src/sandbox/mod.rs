@@ -314,6 +314,20 @@ impl Drop for Sandbox {
     }
 }
 
+/// Binds the listener with a long backlog: the server takes a bounded number of connections
+/// at once, and the others wait there, completed, rather than have their handshakes dropped.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As std and tokio do: a restarted sandbox gets its port back at once.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
 /// Loads the state file (if any) and the TLS pair (if any), binds the listener and serves on
 /// the current tokio runtime.
 ///
@@ -329,12 +343,10 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
         Some(path) => state::load(path).await?,
         None => state::Db::default(),
     };
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| SandboxError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+    let listener = listen(config.listen).map_err(|source| SandboxError::Bind {
+        addr: config.listen,
+        source,
+    })?;
     let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
         addr: config.listen,
         source,

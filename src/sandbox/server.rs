@@ -38,6 +38,9 @@ use super::tokens::{TokenKind, Tokens};
 use crate::bounded;
 use crate::catalogue::{self, Release};
 
+/// Connections served at once. A silent one holds a slot until the header timeout closes it.
+const MAX_CONNECTIONS: usize = 1024;
+
 /// The request log keeps the last this many requests: a sandbox left running under load
 /// must not grow without end.
 pub(crate) const LOG_CAPACITY: usize = 1000;
@@ -162,7 +165,8 @@ pub(crate) struct Peer(SocketAddr);
 
 /// Serves until `shutdown` resolves, then lets requests in flight finish. A connection that
 /// has not sent a whole request head within `header_timeout` (also between requests on a
-/// kept-alive connection) is closed: thousands of silent connections must not stay open.
+/// kept-alive connection) is closed, and at most [`MAX_CONNECTIONS`] are served at once:
+/// thousands of silent connections must neither stay open nor cost memory.
 pub(crate) async fn serve<L>(
     mut listener: L,
     app: Arc<App>,
@@ -176,8 +180,16 @@ pub(crate) async fn serve<L>(
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     let graceful = GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        // Beyond the bound, connections wait in the kernel's backlog: memory stays bounded
+        // however many a client opens.
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => permit,
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permit else { break };
         let (io, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
@@ -186,6 +198,7 @@ pub(crate) async fn serve<L>(
         let connection = http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
+            let _permit = permit;
             // A connection ends in an error when the client goes away or times out: nothing
             // to tell anyone.
             let _ = connection.await;
