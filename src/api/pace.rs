@@ -97,6 +97,8 @@ fn seconds(d: Duration) -> String {
 
 /// The rate limit of one run.
 pub struct Pacer {
+    /// The order requests start in (tokio's mutex is fair: first come, first served).
+    queue: tokio::sync::Mutex<()>,
     state: Mutex<State>,
     budget: Duration,
     observer: Option<Observer>,
@@ -104,7 +106,7 @@ pub struct Pacer {
 
 struct State {
     rps: u32,
-    /// The start times given out, the last `rps` of them.
+    /// When the last `rps` requests started.
     starts: VecDeque<Instant>,
     /// No request starts before this (a 429's wait).
     paused_until: Option<Instant>,
@@ -125,6 +127,7 @@ impl Pacer {
     pub fn new(rps: u32, budget: Duration, observer: Option<Observer>) -> Self {
         let rps = rps.max(1);
         Pacer {
+            queue: tokio::sync::Mutex::new(()),
             state: Mutex::new(State {
                 rps,
                 starts: VecDeque::with_capacity(capacity(rps)),
@@ -146,19 +149,24 @@ impl Pacer {
         self.lock().rps
     }
 
-    /// Waits until a request may start; returns when it started.
+    /// Waits until a request may start; returns when it started. Requests start in the
+    /// order they asked (the queue is fair), and the one at the head decides its start only
+    /// when it is due: a pause that grows while it waits delays it (and those behind it) by
+    /// exactly that much, and no slot is wasted.
     pub async fn acquire(&self) -> Instant {
+        let _turn = self.queue.lock().await;
         loop {
-            let slot = self.lock().reserve(Instant::now());
-            tokio::time::sleep_until(slot).await;
-            // A 429 may have paused the run while this one waited for its slot.
-            let paused = self
-                .lock()
-                .paused_until
-                .is_some_and(|until| until > Instant::now());
-            if !paused {
-                return slot;
-            }
+            let now = Instant::now();
+            let earliest = {
+                let mut state = self.lock();
+                let earliest = state.earliest(now);
+                if earliest <= now {
+                    state.started(now);
+                    return now;
+                }
+                earliest
+            };
+            tokio::time::sleep_until(earliest).await;
         }
     }
 
@@ -240,27 +248,25 @@ impl Pacer {
 }
 
 impl State {
-    /// The earliest start allowed after `now`, recorded as given out.
-    fn reserve(&mut self, now: Instant) -> Instant {
-        let mut slot = now;
-        if let Some(until) = self.paused_until {
-            slot = slot.max(until);
-        }
-        // In order: a later caller never starts before an earlier one.
-        if let Some(last) = self.starts.back() {
-            slot = slot.max(*last);
-        }
+    /// When the next request may start (`now` when nothing holds it back): after any pause,
+    /// and a window after the request `rps` places back.
+    fn earliest(&self, now: Instant) -> Instant {
         let rps = capacity(self.rps);
-        if self.starts.len() >= rps
-            && let Some(nth_back) = self.starts.get(self.starts.len() - rps)
-        {
-            slot = slot.max(*nth_back + WINDOW);
-        }
-        self.starts.push_back(slot);
-        while self.starts.len() > rps {
+        let window = (self.starts.len() >= rps)
+            .then(|| self.starts.get(self.starts.len() - rps))
+            .flatten()
+            .map(|nth_back| *nth_back + WINDOW);
+        [self.paused_until, window]
+            .into_iter()
+            .flatten()
+            .fold(now, Instant::max)
+    }
+
+    fn started(&mut self, at: Instant) {
+        self.starts.push_back(at);
+        while self.starts.len() > capacity(self.rps) {
             self.starts.pop_front();
         }
-        slot
     }
 
     /// Lowers the rate after a 429: to the server's limit when it is below ours, else by
@@ -370,6 +376,37 @@ mod tests {
         assert!(after[0] >= Duration::from_secs(4), "{after:?}");
         assert!(after[0] < Duration::from_millis(4_100), "{after:?}");
         assert!(after[2].saturating_sub(after[0]) >= WINDOW, "{after:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_waiting_when_the_pause_grows_starts_right_after_it() {
+        let pacer = Arc::new(Pacer::new(30, BUDGET, None));
+        let start = Instant::now();
+        let first = pacer.acquire().await;
+        let second = pacer.acquire().await;
+        let one_second = Signal {
+            retry_after: Some(Duration::from_secs(1)),
+            limit: Some(1),
+        };
+        assert_eq!(pacer.rate_limited(first, one_second, 0), Ok(()));
+        // The first one's retry waits for the pause...
+        let waiting = Arc::clone(&pacer);
+        let retry = tokio::spawn(async move { waiting.acquire().await });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // ...and the second's 429, a little later, asks for longer.
+        let longer = Signal {
+            retry_after: Some(Duration::from_millis(1_200)),
+            limit: Some(1),
+        };
+        assert_eq!(pacer.rate_limited(second, longer, 0), Ok(()));
+        let Ok(started) = retry.await else {
+            panic!("the retry task failed")
+        };
+        let after = started.saturating_duration_since(start);
+        // Right after the longer pause (1.21 s and jitter), not a window after the slot it
+        // was due at first.
+        assert!(after >= Duration::from_millis(1_210), "{after:?}");
+        assert!(after < Duration::from_millis(1_400), "{after:?}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -91,7 +91,7 @@ fn announce(event: Event) {
         Event::Waiting { wait } => {
             crate::output::stderr_line(format_args!(
                 "rate limited: waiting {} s",
-                wait.as_secs_f64().ceil()
+                wait.as_secs_f64().round()
             ));
         }
         Event::Slowed { rps, limit } => {
