@@ -36,6 +36,8 @@ pub struct SectionDiff<'a> {
     /// How many items the live read found (collections): the verifying read of apply reads
     /// that many again at once.
     pub live_count: Option<u64>,
+    /// What the section's kind found wrong with the items (collected into [`Diff::violations`]).
+    pub violations: Vec<RuleViolation>,
 }
 
 /// What differs in one item (a settings document, a policy, a tool version).
@@ -100,11 +102,12 @@ pub struct Change<'a> {
     pub before: Option<Value>,
 }
 
-/// A completeness rule broken by the combined state.
+/// A rule of the API broken by the combined state (a completeness rule, an item the
+/// installation holds twice, a new item without what it needs).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleViolation {
-    pub section: &'static str,
-    pub attr: &'static str,
+    /// Where in the file, as `section.attribute` or `section.versions["1.9.8"].url`.
+    pub path: String,
     pub message: String,
     /// Where the file sets the attribute, else the section.
     pub pos: Pos,
@@ -114,7 +117,7 @@ pub struct RuleViolation {
 /// decides what its differences mean.
 #[must_use]
 pub fn diff<'a>(desired: &'a DesiredState, live: &LiveState) -> Diff<'a> {
-    let sections: Vec<SectionDiff<'a>> = desired
+    let mut sections: Vec<SectionDiff<'a>> = desired
         .sections
         .iter()
         .filter_map(|section| {
@@ -122,7 +125,10 @@ pub fn diff<'a>(desired: &'a DesiredState, live: &LiveState) -> Diff<'a> {
             Some(section.spec.kind.diff(section, live_section, live.release))
         })
         .collect();
-    let violations = violations(desired, live);
+    let mut violations = violations(desired, live);
+    for section in &mut sections {
+        violations.append(&mut section.violations);
+    }
     Diff {
         sections,
         violations,
@@ -138,6 +144,7 @@ pub fn section_diff<'a>(desired: &'a DesiredSection, live: &LiveSection) -> Sect
         available: live.available,
         items: Vec::new(),
         live_count: None,
+        violations: Vec::new(),
     }
 }
 
@@ -249,8 +256,37 @@ pub fn equivalent(kind: Kind, blank_is_unset: bool, desired: &Value, live: &Valu
             }
         }
         (Kind::Integer, Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Kind::Sha256, Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+        (Kind::KeyedSet { key, fields }, Value::Array(a), Value::Array(b)) => {
+            same_set(key, fields, a, b)
+        }
         _ => false,
     }
+}
+
+/// Whether two lists of objects hold the same entries, in any order: each desired entry has a
+/// live one with the same key fields whose every field the desired entry gives is equivalent.
+fn same_set(key: &[&str], fields: &[(&str, Kind)], desired: &[Value], live: &[Value]) -> bool {
+    let key_of = |entry: &Value| -> Vec<Option<Value>> {
+        key.iter().map(|k| entry.get(*k).cloned()).collect()
+    };
+    desired.len() == live.len()
+        && desired.iter().all(|wanted| {
+            let Some(held) = live.iter().find(|held| key_of(held) == key_of(wanted)) else {
+                return false;
+            };
+            let Some(wanted) = wanted.as_object() else {
+                return wanted == held;
+            };
+            wanted.iter().all(|(name, value)| {
+                let kind = fields
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(Kind::Text, |(_, k)| *k);
+                held.get(name)
+                    .is_some_and(|h| equivalent(kind, false, value, h))
+            })
+        })
 }
 
 /// Null, or the empty string: what an API returns for "not set".
@@ -313,8 +349,7 @@ fn violations(desired: &DesiredState, live: &LiveState) -> Vec<RuleViolation> {
                 .or_else(|| section.spec.enabled_by.and_then(|e| item.attribute(e)))
                 .map_or_else(|| section.pos.clone(), |a| a.pos.clone());
             found.push(RuleViolation {
-                section: violation.section,
-                attr: violation.attr,
+                path: format!("{}.{}", violation.section, violation.attr),
                 message: violation.message,
                 pos,
             });
@@ -421,6 +456,38 @@ mod tests {
             &json!("&#x3C;a&#x3e;")
         ));
         assert_eq!(decode_html("a & b &unknown; &"), "a & b &unknown; &");
+    }
+
+    #[test]
+    fn keyed_sets_compare_in_any_order_and_checksums_in_any_case() {
+        let Some(spec) = crate::catalogue::section("terraform-versions") else {
+            panic!()
+        };
+        let Some(archs) = spec.attribute("archs") else {
+            panic!()
+        };
+        let amd = json!({"os": "linux", "arch": "amd64", "url": "https://a", "sha": "ABCD"});
+        let arm = json!({"os": "linux", "arch": "arm64", "url": "https://b", "sha": "ef01"});
+        let amd_lower = json!({"os": "linux", "arch": "amd64", "url": "https://a", "sha": "abcd"});
+        assert!(equivalent(
+            archs.kind,
+            false,
+            &json!([amd.clone(), arm.clone()]),
+            &json!([arm.clone(), amd_lower])
+        ));
+        assert!(!equivalent(
+            archs.kind,
+            false,
+            &json!([amd.clone()]),
+            &json!([amd.clone(), arm])
+        ));
+        let moved = json!({"os": "linux", "arch": "amd64", "url": "https://c", "sha": "ABCD"});
+        assert!(!equivalent(
+            archs.kind,
+            false,
+            &json!([amd]),
+            &json!([moved])
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use crate::catalogue::{Access, AttrSpec, SectionSpec};
+use crate::catalogue::{Access, AttrSpec, Kind, SectionSpec};
 use crate::live::LiveState;
 
 /// Where the export was read from, for the header.
@@ -70,7 +70,25 @@ pub fn document(out: &mut String, spec: &SectionSpec, attributes: &Map<String, V
     out.push('\n');
     let mut wrote = false;
     for attr in spec.attributes.iter().filter(|a| exported(a)) {
-        wrote |= attribute(out, spec, attr, attributes.get(attr.name));
+        wrote |= attribute(out, spec, attr, attributes.get(attr.name), 2);
+    }
+    if !wrote {
+        // An empty mapping, not null: null would mean "no policy" or be refused.
+        // Right after the key: comment lines may follow it.
+        out.insert_str(after_key, " {}");
+    }
+}
+
+/// Writes the attributes of a collection item after its key (already written, without the
+/// newline), `indent` spaces in: those it has, or `{}` when there is nothing to write.
+pub fn item(out: &mut String, spec: &SectionSpec, attributes: &Map<String, Value>, indent: usize) {
+    let after_key = out.len();
+    out.push('\n');
+    let mut wrote = false;
+    for attr in spec.attributes.iter().filter(|a| exported(a)) {
+        if let Some(value) = attributes.get(attr.name) {
+            wrote |= attribute(out, spec, attr, Some(value), indent);
+        }
     }
     if !wrote {
         // An empty mapping, not null: null would mean "no policy" or be refused.
@@ -90,7 +108,9 @@ fn attribute(
     section: &SectionSpec,
     attr: &AttrSpec,
     value: Option<&Value>,
+    indent: usize,
 ) -> bool {
+    let pad = " ".repeat(indent);
     if attr.sensitive {
         // Never the value, and never an active reference: a reference would make every plan
         // of this file need the variable, and a placeholder value in it would overwrite the
@@ -104,23 +124,76 @@ fn attribute(
         };
         let _ = writeln!(
             out,
-            "  # {why}: uncomment the next line to manage it\n  # {}: ${{env:{}}}",
+            "{pad}# {why}: uncomment the next line to manage it\n{pad}# {}: ${{env:{}}}",
             attr.name,
             secret_variable(section, attr)
         );
         return false;
     }
     let Some(value) = value else {
-        let _ = writeln!(out, "  # {}: not returned by the server", attr.name);
+        let _ = writeln!(out, "{pad}# {}: not returned by the server", attr.name);
         return false;
     };
     if value.is_null() && !attr.nullable {
         // Unset, and null is not a value the file may hold for it.
-        let _ = writeln!(out, "  # {}: not set", attr.name);
+        let _ = writeln!(out, "{pad}# {}: not set", attr.name);
         return false;
     }
-    let _ = writeln!(out, "  {}:{}", attr.name, yaml_value(value, 4));
+    let text = match (attr.kind, value) {
+        (Kind::KeyedSet { key, fields }, Value::Array(entries)) => {
+            keyed_set(entries, key, fields, indent + 2)
+        }
+        _ => yaml_value(value, indent + 2),
+    };
+    let _ = writeln!(out, "{pad}{}:{text}", attr.name);
     true
+}
+
+/// A keyed set as one flow mapping per entry, fields in the catalogue's order, entries
+/// sorted by their key fields: `- {os: "linux", arch: "amd64", url: "...", sha: "..."}`.
+fn keyed_set(entries: &[Value], key: &[&str], fields: &[(&str, Kind)], indent: usize) -> String {
+    if entries.is_empty() {
+        return " []".to_owned();
+    }
+    let pad = " ".repeat(indent);
+    let mut sorted: Vec<&Value> = entries.iter().collect();
+    sorted.sort_by_key(|e| {
+        key.iter()
+            .map(|k| e.get(*k).map(ToString::to_string).unwrap_or_default())
+            .collect::<Vec<_>>()
+    });
+    let mut text = String::new();
+    for entry in sorted {
+        let Some(object) = entry.as_object() else {
+            let _ = write!(text, "\n{pad}-{}", yaml_value(entry, indent + 2));
+            continue;
+        };
+        let mut names: Vec<&str> = fields
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| object.contains_key(*n))
+            .collect();
+        // Fields the catalogue does not know, after its own: kept, so the file plans clean.
+        names.extend(
+            object
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !fields.iter().any(|(n, _)| n == k)),
+        );
+        let parts: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let value = object.get(*n).cloned().unwrap_or(Value::Null);
+                let value = match value {
+                    Value::String(s) => Value::String(s.replace("${", "$${")),
+                    other => other,
+                };
+                format!("{n}: {value}")
+            })
+            .collect();
+        let _ = write!(text, "\n{pad}- {{{}}}", parts.join(", "));
+    }
+    text
 }
 
 /// A value after `key:`, including the leading space (or newline for block forms).

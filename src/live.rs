@@ -184,16 +184,10 @@ pub enum LiveError {
         id: String,
     },
     #[error(
-        "{section}: the installation has `{key}` {} times (ids {}); refusing to guess which one \
-         the file means",
-        ids.len(),
-        ids.join(", ")
+        "{path} lists an item whose id is not one TFE gives (empty, or with characters other \
+         than letters, digits, `-` and `_`): refusing to put it in a request path"
     )]
-    Duplicate {
-        section: &'static str,
-        key: String,
-        ids: Vec<String>,
-    },
+    BadId { path: String },
     #[error(transparent)]
     List(ListError),
     #[error(transparent)]
@@ -233,10 +227,6 @@ impl LiveError {
             LiveError::NotJson { .. } => Some(
                 "check that the address points at Terraform Enterprise itself, not at a login \
                  page or proxy",
-            ),
-            LiveError::Duplicate { .. } => Some(
-                "remove the extra copy in the admin UI or with the API (it has its own id), \
-                 then plan again",
             ),
             _ => None,
         };

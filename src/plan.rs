@@ -536,7 +536,7 @@ pub fn build(
         .violations
         .iter()
         .map(|v| PlanError {
-            path: format!("{}.{}", v.section, v.attr),
+            path: v.path.clone(),
             message: v.message.clone(),
             location: v.pos.to_string(),
         })

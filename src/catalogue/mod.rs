@@ -30,12 +30,13 @@ mod oidc;
 mod saml;
 mod scim;
 mod smtp;
+mod tool_versions;
 mod twilio;
 
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
-pub use kind::{ActionsOnly, Policy, SectionKind, Singleton};
+pub use kind::{ActionsOnly, Collection, Policy, SectionKind, Singleton};
 pub use release::Release;
 pub use rules::{AttrView, Known, Violation};
 
@@ -58,6 +59,9 @@ pub static SECTIONS: &[&SectionSpec] = &[
     &customization::SECTION,
     &scim::SECTION,
     &data_retention::SECTION,
+    &tool_versions::TERRAFORM,
+    &tool_versions::SENTINEL,
+    &tool_versions::OPA,
     &oidc::SECTION,
 ];
 
@@ -196,6 +200,14 @@ pub enum Kind {
     JsonText,
     /// An ordered list that the API replaces whole (customization `avatar-sources`).
     List,
+    /// A list of objects that the API replaces whole, compared as a set keyed by the `key`
+    /// fields (tool version `archs`, keyed by `os` and `arch`); each field has its own kind.
+    KeyedSet {
+        key: &'static [&'static str],
+        fields: &'static [(&'static str, Kind)],
+    },
+    /// A SHA-256 checksum: 64 hexadecimal characters, compared without regard to case.
+    Sha256,
     /// A JSON object returned by the API (`permissions`); read-only.
     Object,
 }
@@ -215,7 +227,20 @@ impl Kind {
             Kind::Enum(_) => "enum",
             Kind::JsonText => "JSON string",
             Kind::List => "list",
+            Kind::KeyedSet { .. } => "set",
+            Kind::Sha256 => "SHA-256",
             Kind::Object => "object",
+        }
+    }
+
+    /// The kind of a field of a [`Kind::KeyedSet`]'s objects.
+    #[must_use]
+    pub fn field(self, name: &str) -> Option<Kind> {
+        match self {
+            Kind::KeyedSet { fields, .. } => {
+                fields.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+            }
+            _ => None,
         }
     }
 }
@@ -375,9 +400,10 @@ impl AttrSpec {
         match self.kind {
             Kind::Bool => Value::Bool(false),
             Kind::Integer => Value::Null,
-            Kind::List => Value::Array(Vec::new()),
+            Kind::List | Kind::KeyedSet { .. } => Value::Array(Vec::new()),
             Kind::Object => Value::Object(serde_json::Map::new()),
-            Kind::Text
+            Kind::Sha256
+            | Kind::Text
             | Kind::Html
             | Kind::Pem
             | Kind::Email
@@ -396,7 +422,11 @@ impl AttrSpec {
     /// that a boolean or a list has no unset state to go back to (no sample shows one null).
     #[must_use]
     pub fn accepts_null(&self) -> bool {
-        self.nullable || !matches!(self.kind, Kind::Bool | Kind::List | Kind::Object)
+        self.nullable
+            || !matches!(
+                self.kind,
+                Kind::Bool | Kind::List | Kind::KeyedSet { .. } | Kind::Object
+            )
     }
 
     /// Whether `null` and `""` both mean "not set" for the attribute, so that the diff never

@@ -110,6 +110,14 @@ text_value!(
     SupportUrl => Kind::Url { schemes: &["http", "https", "mailto"], allow_blank: true }
 );
 text_value!(
+    /// An `https://` URL that must be given (a download location).
+    RequiredHttpsUrl => Kind::Url { schemes: &["https"], allow_blank: false }
+);
+text_value!(
+    /// A SHA-256 checksum, 64 hexadecimal characters.
+    Sha256 => Kind::Sha256
+);
+text_value!(
     /// An e-mail address.
     Email => Kind::Email
 );
@@ -297,6 +305,13 @@ pub(super) fn annotate_property(property: &mut Value, attr: &AttrSpec) {
         note(&format!("Available from TFE {release}."));
         object.insert("x-tfe-since".into(), Value::from(release.to_string()));
     }
+    if let Kind::KeyedSet { key, .. } = attr.kind {
+        note(&format!(
+            "Compared as a set keyed by {}; always sent whole.",
+            key.join(" and ")
+        ));
+        object.insert("minItems".into(), Value::from(1));
+    }
     object.insert("description".into(), Value::from(description));
     if let Some(default) = attr.default {
         object.insert("default".into(), default.to_json());
@@ -309,6 +324,21 @@ pub(super) fn annotate_property(property: &mut Value, attr: &AttrSpec) {
     }
     if let Some(pattern) = kind_pattern(attr.kind) {
         object.insert("pattern".into(), Value::from(pattern));
+    }
+}
+
+/// Adds the patterns of the fields' kinds to an object schema's properties (the objects of a
+/// [`Kind::KeyedSet`], whose fields are not attributes of their own).
+pub fn annotate_fields(schema: &mut Schema, fields: &[(&str, Kind)]) {
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (name, kind) in fields {
+        if let Some(Value::Object(property)) = properties.get_mut(*name)
+            && let Some(pattern) = kind_pattern(*kind)
+        {
+            property.insert("pattern".into(), Value::from(pattern));
+        }
     }
 }
 
@@ -332,6 +362,7 @@ pub fn scheme_prefixes(schemes: &[&str]) -> Vec<String> {
 pub fn kind_pattern(kind: Kind) -> Option<String> {
     match kind {
         Kind::Duration => Some(GO_DURATION_PATTERN.to_owned()),
+        Kind::Sha256 => Some("^[0-9a-fA-F]{64}$".to_owned()),
         // Blank is the API's value for an unset address.
         Kind::Email => Some(r"^(?:|[^@\s]+@[^@\s]+)$".to_owned()),
         Kind::Url {

@@ -50,6 +50,14 @@ impl SettingPath {
         next
     }
 
+    /// `self` followed by the steps of `rest`.
+    #[must_use]
+    pub fn join(&self, rest: &SettingPath) -> Self {
+        let mut next = self.clone();
+        next.0.extend(rest.0.iter().cloned());
+        next
+    }
+
     /// Whether `self` is `other` or inside it.
     #[must_use]
     pub fn starts_with(&self, other: &SettingPath) -> bool {

@@ -45,6 +45,7 @@ pub fn validate(
     }
     let json = v.json_of(root, &SettingPath::root());
     v.check_schema(root, &json);
+    v.check_items(root, entries, &json);
     v.check_rules(root, &json);
     let state = v.build_state(entries, &json);
     v.finish(Some(state))
@@ -248,6 +249,10 @@ impl Validator {
                     jsonschema::paths::LocationSegment::Index(i) => path.index(i),
                 };
             }
+            // Keys of a collection were checked by its kind, at the key itself, in words.
+            if let jsonschema::error::ValidationErrorKind::PropertyNames { .. } = error.kind() {
+                continue;
+            }
             // Unknown keys were reported by the structure check, at the key itself.
             if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } =
                 error.kind()
@@ -282,6 +287,30 @@ impl Validator {
         }
         for (path, (pos, message)) in found {
             self.error(&pos, path, message);
+        }
+    }
+
+    /// The rules each kind has for one item (a collection's: one form of binaries per
+    /// version, a reason only when deprecated, each architecture once).
+    fn check_items(&mut self, root: &Node, entries: &[(Key, Node)], json: &Value) {
+        for (key, node) in entries {
+            let Some(spec) = catalogue::section(&key.name) else {
+                continue;
+            };
+            let file = spec.kind.file_section(spec, key, node);
+            for item in &file.items {
+                let Some(Value::Object(values)) = json_at(json, &item.path) else {
+                    continue;
+                };
+                for problem in spec.kind.item_problems(spec, values) {
+                    let path = item.path.join(&problem.path);
+                    if self.is_reported(&path) {
+                        continue;
+                    }
+                    let pos = find(root, &path).map_or_else(|| item.pos.clone(), |n| n.pos.clone());
+                    self.error(&pos, path, problem.message);
+                }
+            }
         }
     }
 
@@ -517,6 +546,17 @@ fn attribute_at(path: &SettingPath) -> Option<(&'static AttrSpec, bool)> {
     Some((attr, path.depth() == depth + 1))
 }
 
+/// The kind of the value at a path: an attribute's, or a field's of a keyed set's entry
+/// (`archs[0].url`).
+fn kind_at(path: &SettingPath) -> Option<Kind> {
+    let (attr, here) = attribute_at(path)?;
+    if here {
+        return Some(attr.kind);
+    }
+    let depth = path.depth();
+    attr.kind.field(path.key_at(depth - 1)?)
+}
+
 /// A person's wording of a JSON Schema error. Values are quoted only when they are neither
 /// sensitive nor interpolated.
 fn schema_message(
@@ -526,6 +566,7 @@ fn schema_message(
 ) -> String {
     use jsonschema::error::ValidationErrorKind as K;
     let attr_here = attribute_at(path).and_then(|(attr, here)| here.then_some(attr));
+    let kind_here = kind_at(path);
     let shown = shown_value(attr_here, node);
     match kind {
         K::Type { .. } | K::AnyOf { .. } => {
@@ -538,7 +579,7 @@ fn schema_message(
                 },
                 expected_for,
             );
-            let quote = match (&node.value, attr_here.map(|a| a.kind)) {
+            let quote = match (&node.value, kind_here) {
                 (
                     NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_),
                     Some(Kind::Text | Kind::Html),
@@ -571,7 +612,12 @@ fn schema_message(
                 found(shown.as_deref())
             )
         }
-        K::Pattern { .. } => match attr_here.map(|a| a.kind) {
+        K::MinItems { .. } => "must list at least one entry".to_owned(),
+        K::Pattern { .. } => match kind_here {
+            Some(Kind::Sha256) => format!(
+                "not a SHA-256 checksum{}: expected 64 hexadecimal characters",
+                found(shown.as_deref())
+            ),
             Some(Kind::Duration) => format!(
                 "not a duration{}: write a number and a unit (h, m, s, ms), like 90m, 2h or 1h30m",
                 found(shown.as_deref())
@@ -650,11 +696,19 @@ fn expected_for(attr: &AttrSpec) -> String {
         Kind::Integer => "an integer".to_owned(),
         Kind::Enum(values) => format!("one of: {}", values.join(", ")),
         Kind::List => "a list".to_owned(),
+        Kind::KeyedSet { fields, .. } => {
+            let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
+            format!("a list of {{{}}} entries", names.join(", "))
+        }
         Kind::Object => "a mapping".to_owned(),
         Kind::Duration => "a duration string like 2h or 90m".to_owned(),
-        Kind::Text | Kind::Html | Kind::Pem | Kind::Url { .. } | Kind::Email | Kind::JsonText => {
-            "a string".to_owned()
-        }
+        Kind::Text
+        | Kind::Html
+        | Kind::Pem
+        | Kind::Url { .. }
+        | Kind::Email
+        | Kind::JsonText
+        | Kind::Sha256 => "a string".to_owned(),
     };
     if attr.nullable {
         format!("{base} or null")

@@ -162,6 +162,25 @@ fn syntax_error(error: &serde_saphyr::Error, text: &str) -> SyntaxError {
         }
         _ => {
             let message = strip_position(&error.without_snippet().to_string()).to_owned();
+            if message == NUMBER_KEY
+                && let Some(written) = key_at(text, line, col)
+            {
+                // `1.10` is 1.1 to YAML: say so, it is why quoting matters.
+                let read_as = written
+                    .parse::<f64>()
+                    .ok()
+                    .map(|n| n.to_string())
+                    .filter(|n| *n != written)
+                    .map_or_else(String::new, |n| format!(", which YAML reads as {n}"));
+                return SyntaxError {
+                    line,
+                    col,
+                    message: format!(
+                        "the key {written} is a number{read_as}, not text: quote it, as \
+                         \"{written}\""
+                    ),
+                };
+            }
             // The scanner reports a tab at the start of the scalar it was reading; point at
             // the tab itself.
             if message.contains("tab")
@@ -196,6 +215,22 @@ fn strip_position(message: &str) -> &str {
         }
     }
     message
+}
+
+/// The key as written at a position (1-based line and column, in characters): the text up
+/// to the `:` that ends it.
+fn key_at(text: &str, line: u64, col: u64) -> Option<String> {
+    let content = text
+        .lines()
+        .nth(usize::try_from(line.checked_sub(1)?).ok()?)?;
+    let start = usize::try_from(col.checked_sub(1)?).ok()?;
+    let rest: String = content.chars().skip(start).collect();
+    let key = rest.split(':').next()?.trim();
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | '_' | 'e' | 'E')))
+    .then(|| key.to_owned())
 }
 
 /// The first tab at or after a position (1-based line and column, in characters).
@@ -360,6 +395,10 @@ impl<'de> Visitor<'de> for RawVisitor {
     }
 }
 
+/// What the deserialiser says of a number used as a key; [`syntax_error`] adds the key as
+/// written, which only the source text still has (`1.10` is the number 1.1 by then).
+const NUMBER_KEY: &str = "a key must be a name, found a number; quote it if you mean the text";
+
 /// A mapping key: settings files only have string keys, and `1:` or `true:` are mistakes.
 struct KeyText(String);
 
@@ -373,9 +412,7 @@ impl<'de> Deserialize<'de> for KeyText {
             RawNode::Bool(b) => Err(D::Error::custom(format!(
                 "a key must be a name, found the boolean {b}; quote it if you mean the text"
             ))),
-            RawNode::Int(_) | RawNode::Float(_) => Err(D::Error::custom(
-                "a key must be a name, found a number; quote it if you mean the text",
-            )),
+            RawNode::Int(_) | RawNode::Float(_) => Err(D::Error::custom(NUMBER_KEY)),
             RawNode::Seq(_) | RawNode::Map(_) => {
                 Err(D::Error::custom("a key must be a name, found a collection"))
             }

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{shown, summary_phrase, words};
-use crate::catalogue;
+use super::{SetChange, kind_of, set_changes, shown, summary_phrase, words};
+use crate::catalogue::{self, Kind};
 use crate::plan::{AttributePlan, AttributeRole, ItemPlan, Operation, Plan};
 
 /// The plan as GitHub-flavoured markdown.
@@ -111,6 +111,9 @@ fn rows(out: &mut String, key: &str, item: &ItemPlan) {
         _ => {}
     }
     for attr in &item.attributes {
+        if set_rows(out, key, &name, attr) {
+            continue;
+        }
         let (mark, live) = match attr.role {
             AttributeRole::Change if item.operation == Operation::Create => ("+", "—".to_owned()),
             AttributeRole::Change => ("~", cell(attr, attr.before.as_ref(), attr.before_known)),
@@ -124,6 +127,53 @@ fn rows(out: &mut String, key: &str, item: &ItemPlan) {
             cell(attr, attr.after.as_ref(), true)
         );
     }
+}
+
+/// The rows of a changed keyed set (`archs`), one per entry added, removed or changed;
+/// `false` when the attribute is not one.
+fn set_rows(out: &mut String, key: &str, name: &str, attr: &AttributePlan) -> bool {
+    let Some(Kind::KeyedSet { key: fields, .. }) = kind_of(key, &attr.name) else {
+        return false;
+    };
+    if attr.role != AttributeRole::Change || attr.sensitive || !attr.before_known {
+        return false;
+    }
+    let (Some(before), Some(after)) = (&attr.before, &attr.after) else {
+        return false;
+    };
+    let Some(changes) = set_changes(fields, before, after) else {
+        return false;
+    };
+    for change in changes {
+        let _ = match change {
+            SetChange::Added { entry, value } => writeln!(
+                out,
+                "| + | `{name}.{}[{entry}]` | — | {} |",
+                attr.name,
+                code(&shown(&value))
+            ),
+            SetChange::Removed { entry } => {
+                writeln!(
+                    out,
+                    "| − | `{name}.{}[{entry}]` | exists | removed |",
+                    attr.name
+                )
+            }
+            SetChange::Changed {
+                entry,
+                field,
+                before,
+                after,
+            } => writeln!(
+                out,
+                "| ~ | `{name}.{}[{entry}].{field}` | {} | {} |",
+                attr.name,
+                code(&shown(&before)),
+                code(&shown(&after))
+            ),
+        };
+    }
+    true
 }
 
 /// A value's cell: sensitive and unreturned values say so.

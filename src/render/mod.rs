@@ -33,6 +33,87 @@ pub fn json(plan: &Plan) -> String {
     out
 }
 
+/// How the entries of a keyed set changed (`archs`, keyed by os/arch): entries added,
+/// removed, and the fields that changed in the others, each named by its key
+/// (`linux/arm64`). `None` when the values are not lists of objects.
+#[must_use]
+pub fn set_changes(key: &[&str], before: &Value, after: &Value) -> Option<Vec<SetChange>> {
+    let (Value::Array(before), Value::Array(after)) = (before, after) else {
+        return None;
+    };
+    let name = |entry: &Value| -> String {
+        key.iter()
+            .map(|k| {
+                entry
+                    .get(*k)
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut changes = Vec::new();
+    for entry in after {
+        let entry_name = name(entry);
+        match before.iter().find(|b| name(b) == entry_name) {
+            None => changes.push(SetChange::Added {
+                entry: entry_name,
+                value: entry.clone(),
+            }),
+            Some(old) => {
+                let fields = entry.as_object().into_iter().flatten();
+                for (field, value) in fields {
+                    let was = old.get(field).cloned().unwrap_or(Value::Null);
+                    let same = match (&was, value) {
+                        (Value::String(a), Value::String(b)) => a.eq_ignore_ascii_case(b),
+                        (a, b) => a == b,
+                    };
+                    if !same {
+                        changes.push(SetChange::Changed {
+                            entry: entry_name.clone(),
+                            field: field.clone(),
+                            before: was,
+                            after: value.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for entry in before {
+        let entry_name = name(entry);
+        if !after.iter().any(|a| name(a) == entry_name) {
+            changes.push(SetChange::Removed { entry: entry_name });
+        }
+    }
+    Some(changes)
+}
+
+/// One change of a keyed set's entries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetChange {
+    Added {
+        entry: String,
+        value: Value,
+    },
+    Removed {
+        entry: String,
+    },
+    Changed {
+        entry: String,
+        field: String,
+        before: Value,
+        after: Value,
+    },
+}
+
+/// The kind of a section's attribute, if the catalogue has it.
+fn kind_of(section: &str, attribute: &str) -> Option<crate::catalogue::Kind> {
+    crate::catalogue::section(section)
+        .and_then(|s| s.attribute(attribute))
+        .map(|a| a.kind)
+}
+
 /// "2 sections to change (3 attributes), 1 action" or "no changes".
 #[must_use]
 pub fn summary_phrase(summary: &Summary) -> String {
@@ -80,7 +161,9 @@ fn count(n: usize, word: &str) -> String {
 /// A value for a reviewer: JSON, long or multi-line strings shortened.
 fn shown(value: &Value) -> String {
     match value {
-        Value::String(s) if s.contains('\n') || s.chars().count() > 72 => {
+        // A download URL or a checksum is what a reviewer checks: one line is shown whole up
+        // to a length no real one reaches.
+        Value::String(s) if s.contains('\n') || s.chars().count() > 240 => {
             let first: String = s
                 .lines()
                 .next()
@@ -91,5 +174,37 @@ fn shown(value: &Value) -> String {
             format!("{:?}… ({} characters)", first, s.chars().count())
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn set_changes_name_entries_by_key() {
+        let amd = json!({"os": "linux", "arch": "amd64", "url": "https://a", "sha": "AB"});
+        let amd_lower = json!({"os": "linux", "arch": "amd64", "url": "https://a", "sha": "ab"});
+        let arm = json!({"os": "linux", "arch": "arm64", "url": "https://b", "sha": "cd"});
+        let s390 = json!({"os": "linux", "arch": "s390x", "url": "https://c", "sha": "ef"});
+        let changes = set_changes(
+            &["os", "arch"],
+            &json!([amd, arm]),
+            &json!([s390.clone(), amd_lower]),
+        );
+        assert_eq!(
+            changes,
+            Some(vec![
+                SetChange::Added {
+                    entry: "linux/s390x".to_owned(),
+                    value: s390
+                },
+                SetChange::Removed {
+                    entry: "linux/arm64".to_owned()
+                },
+            ])
+        );
     }
 }

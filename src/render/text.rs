@@ -4,8 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::{shown, summary_phrase, words};
-use crate::catalogue;
+use super::{SetChange, kind_of, set_changes, shown, summary_phrase, words};
+use crate::catalogue::{self, Kind};
 use crate::plan::{AttributePlan, AttributeRole, ItemPlan, Operation, Plan};
 
 const RESET: &str = "\x1b[0m";
@@ -134,8 +134,58 @@ fn item_lines(
         _ => {}
     }
     for attr in &item.attributes {
+        if let Some(lines) = set_lines(key, name, attr, paint) {
+            out.push_str(&lines);
+            continue;
+        }
         let _ = writeln!(out, "{}", attribute_line(name, attr, item.operation, paint));
     }
+}
+
+/// A changed keyed set (`archs`) entry by entry, named by key:
+/// `~ terraform-versions["1.9.8"].archs[linux/arm64].url: "..." -> "..."`.
+fn set_lines(
+    key: &str,
+    name: &str,
+    attr: &AttributePlan,
+    paint: &dyn Fn(&str, &str) -> String,
+) -> Option<String> {
+    let Some(Kind::KeyedSet { key: fields, .. }) = kind_of(key, &attr.name) else {
+        return None;
+    };
+    if attr.role != AttributeRole::Change || attr.sensitive || !attr.before_known {
+        return None;
+    }
+    let changes = set_changes(fields, attr.before.as_ref()?, attr.after.as_ref()?)?;
+    let mut out = String::new();
+    for change in changes {
+        let _ = match change {
+            SetChange::Added { entry, value } => writeln!(
+                out,
+                "  {} {name}.{}[{entry}]: {}",
+                paint(GREEN, "+"),
+                attr.name,
+                shown(&value)
+            ),
+            SetChange::Removed { entry } => {
+                writeln!(out, "  {} {name}.{}[{entry}]", paint(RED, "-"), attr.name)
+            }
+            SetChange::Changed {
+                entry,
+                field,
+                before,
+                after,
+            } => writeln!(
+                out,
+                "  {} {name}.{}[{entry}].{field}: {} -> {}",
+                paint(YELLOW, "~"),
+                attr.name,
+                shown(&before),
+                shown(&after)
+            ),
+        };
+    }
+    Some(out)
 }
 
 fn after(attr: &AttributePlan) -> String {

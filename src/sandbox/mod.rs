@@ -9,6 +9,7 @@
 //! lives in `specific.rs`, keyed by section key. This module never talks to a real TFE and
 //! never writes a write-only value to disk.
 
+mod collection;
 mod control;
 mod document;
 mod installation;
@@ -17,6 +18,7 @@ mod outbox;
 mod policy;
 mod respond;
 mod routes;
+mod seed;
 mod server;
 mod specific;
 mod state;
@@ -46,6 +48,19 @@ pub struct Handler {
     pub(crate) serve: fn(&routes::Request<'_>, &state::Db, &document::Ctx) -> routes::Served,
     /// Where the emulated database keeps the section.
     pub(crate) table: state::Table,
+    /// How a collection's items are keyed and guarded.
+    pub(crate) items: Option<ItemRules>,
+}
+
+/// What the sandbox needs to know of a collection's items, from its kind.
+#[derive(Clone, Copy)]
+pub struct ItemRules {
+    /// The attribute holding the natural key (`version`).
+    pub(crate) key_attr: &'static str,
+    pub(crate) key_valid: fn(&str) -> bool,
+    /// Why the API refuses to delete an item (official, in use).
+    pub(crate) refusal:
+        fn(&serde_json::Map<String, serde_json::Value>) -> Option<crate::catalogue::kind::Refusal>,
 }
 
 impl Handler {
@@ -53,18 +68,42 @@ impl Handler {
     pub const SINGLETON: Handler = Handler {
         serve: document::serve,
         table: state::Table::Settings,
+        items: None,
     };
 
     /// A policy: GET (404 when unset), POST, DELETE.
     pub const POLICY: Handler = Handler {
         serve: policy::serve,
         table: state::Table::Policy,
+        items: None,
     };
+
+    /// A collection of items keyed by `key_attr`: a paginated list, POST, and GET, PATCH and
+    /// DELETE per item.
+    #[must_use]
+    pub const fn collection(
+        key_attr: &'static str,
+        key_valid: fn(&str) -> bool,
+        refusal: fn(
+            &serde_json::Map<String, serde_json::Value>,
+        ) -> Option<crate::catalogue::kind::Refusal>,
+    ) -> Handler {
+        Handler {
+            serve: collection::serve,
+            table: state::Table::Items,
+            items: Some(ItemRules {
+                key_attr,
+                key_valid,
+                refusal,
+            }),
+        }
+    }
 
     /// No document: only the action paths answer.
     pub const ACTIONS_ONLY: Handler = Handler {
         serve: routes::not_served,
         table: state::Table::Nothing,
+        items: None,
     };
 }
 

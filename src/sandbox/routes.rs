@@ -25,6 +25,8 @@ pub(crate) struct Request<'a> {
     pub method: &'a Method,
     /// The path below the section's own (`""` for the section, `tool-…` for an item).
     pub rest: &'a str,
+    /// The query string, if any (a list's paging and filters).
+    pub query: Option<&'a str>,
     pub body: &'a [u8],
 }
 
@@ -149,6 +151,7 @@ pub(crate) async fn dispatch(
                 spec,
                 method,
                 rest,
+                query: uri.query(),
                 body,
             };
             let mut db = app.db.lock().await;

@@ -50,8 +50,17 @@ pub(crate) enum Table {
     Settings,
     /// Under `policies`: the policy or null.
     Policy,
+    /// Under `collections`: the items; a fresh installation's until one is written.
+    Items,
     /// Nothing to keep (actions only).
     Nothing,
+}
+
+/// One item of a collection: its id and attributes (its natural key among them).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Item {
+    pub id: String,
+    pub attributes: Map<String, Value>,
 }
 
 /// Where the database keeps a section.
@@ -75,6 +84,9 @@ pub(crate) struct Db {
     write_only: BTreeMap<String, BTreeMap<String, WriteOnly>>,
     /// Section key -> the policy, when one is set.
     policies: BTreeMap<String, Policy>,
+    /// Section key -> the items, once the collection differs from what a fresh installation
+    /// ships (absent: the shipped items, [`super::seed`]).
+    collections: BTreeMap<String, Vec<Item>>,
 }
 
 impl Db {
@@ -115,6 +127,19 @@ impl Db {
                 }
             }
         }
+    }
+
+    /// The items of a collection.
+    pub fn items(&self, section: &str) -> Vec<Item> {
+        self.collections
+            .get(section)
+            .cloned()
+            .unwrap_or_else(|| super::seed::items(section))
+    }
+
+    /// Replaces the items of a collection.
+    pub fn set_items(&mut self, section: &str, items: Vec<Item>) {
+        self.collections.insert(section.to_owned(), items);
     }
 
     /// The value of a write-only attribute, when it was set since the sandbox started.
@@ -183,11 +208,25 @@ impl Db {
             });
             policies.insert(spec.key.to_owned(), value);
         }
+        let mut collections = Map::new();
+        for (section, items) in &self.collections {
+            let items: Vec<Value> = items
+                .iter()
+                .map(|item| {
+                    let mut object = Map::new();
+                    object.insert("id".to_owned(), Value::from(item.id.as_str()));
+                    object.extend(item.attributes.clone());
+                    Value::Object(object)
+                })
+                .collect();
+            collections.insert(section.clone(), Value::Array(items));
+        }
         json!({
             "version": FORMAT_VERSION,
             "settings": settings,
             "write-only-set": write_only,
             "policies": policies,
+            "collections": collections,
         })
     }
 
@@ -209,8 +248,10 @@ impl Db {
                 "settings" => read_settings(value, &mut db, &mut problems),
                 "write-only-set" => read_write_only(value, &mut db, &mut problems),
                 "policies" => read_policies(value, &mut db, &mut problems),
+                "collections" => read_collections(value, &mut db, &mut problems),
                 other => problems.push(format!(
-                    "{other}: unknown key (expected version, settings, write-only-set, policies)"
+                    "{other}: unknown key (expected version, settings, write-only-set, policies, \
+                     collections)"
                 )),
             }
         }
@@ -446,6 +487,83 @@ async fn lock_file(path: &Path) -> std::io::Result<std::fs::File> {
     })
     .await
     .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+}
+
+fn read_collections(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
+    let Some(sections) = value.as_object() else {
+        problems.push("collections: must be an object of sections".to_owned());
+        return;
+    };
+    for (key, items) in sections {
+        let Some(spec) = catalogue::SECTIONS
+            .iter()
+            .find(|s| s.key == key && table(s) == Table::Items)
+        else {
+            problems.push(format!("collections.{key}: not a collection"));
+            continue;
+        };
+        let Some(rules) = spec.kind.sandbox().items else {
+            continue;
+        };
+        let Some(items) = items.as_array() else {
+            problems.push(format!("collections.{key}: must be a list of items"));
+            continue;
+        };
+        let mut read = Vec::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let place = format!("collections.{key}[{index}]");
+            let Some(object) = item.as_object() else {
+                problems.push(format!("{place}: must be an object"));
+                continue;
+            };
+            let id = match object.get("id") {
+                None => specific::new_item_id(),
+                Some(Value::String(id)) if specific::is_item_id(id) => id.clone(),
+                Some(_) => {
+                    problems.push(format!(
+                        "{place}.id: must be letters, digits, `-` and `_` (like tool-L4oe7rNwn7J4E5Yr)"
+                    ));
+                    continue;
+                }
+            };
+            match object.get(rules.key_attr).and_then(Value::as_str) {
+                Some(k) if (rules.key_valid)(k) => {}
+                _ => {
+                    problems.push(format!(
+                        "{place}.{}: required, and must be a {}",
+                        rules.key_attr, rules.key_attr
+                    ));
+                    continue;
+                }
+            }
+            let mut attributes = Map::new();
+            for (name, value) in object.iter().filter(|(n, _)| n.as_str() != "id") {
+                if name == rules.key_attr {
+                    attributes.insert(name.clone(), value.clone());
+                    continue;
+                }
+                let verdict = match spec.attribute(name) {
+                    Some(attr) if attr.access == Access::ReadWrite => {
+                        values::check(spec, attr, value)
+                    }
+                    // Read-only values the installation keeps: how much a version is used.
+                    Some(attr) if specific::stored_read_only(spec.key, attr.name) => {
+                        values::check_read_only(attr, value)
+                    }
+                    Some(_) => Err("read-only, derived by the sandbox".to_owned()),
+                    None => Err("unknown attribute".to_owned()),
+                };
+                match verdict {
+                    Ok(()) => {
+                        attributes.insert(name.clone(), value.clone());
+                    }
+                    Err(why) => problems.push(format!("{place}.{name}: {why}")),
+                }
+            }
+            read.push(Item { id, attributes });
+        }
+        db.collections.insert(key.clone(), read);
+    }
 }
 
 /// Loads the state file: a missing file is a fresh installation.

@@ -73,6 +73,74 @@ pub(crate) fn check(section: &SectionSpec, attr: &AttrSpec, value: &Value) -> Re
                 return Err("must be an object".to_owned());
             }
         }
+        Kind::Sha256 => sha256(value)?,
+        Kind::KeyedSet { fields, .. } => keyed_set(fields, value)?,
+    }
+    Ok(())
+}
+
+/// A read-only value the state may hold (a version's `usage`, `created-at`): its JSON type.
+pub(crate) fn check_read_only(attr: &AttrSpec, value: &Value) -> Result<(), String> {
+    match attr.kind {
+        Kind::Integer if value.as_u64().is_some() => Ok(()),
+        Kind::Integer => Err("must be a whole number, 0 or more".to_owned()),
+        _ => string(value).map(|_| ()),
+    }
+}
+
+fn sha256(value: &Value) -> Result<(), String> {
+    let text = string(value)?;
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err("must be a SHA-256 checksum (64 hexadecimal characters)".to_owned())
+    }
+}
+
+/// A list of objects with these fields; `url` and `sha` required, the others with the
+/// documented defaults (`os` linux, `arch` amd64, applied when stored). Assumption: an empty
+/// list is refused, as the API documents for its newest kind of tool version.
+fn keyed_set(fields: &[(&str, Kind)], value: &Value) -> Result<(), String> {
+    let Some(entries) = value.as_array() else {
+        return Err("must be a list".to_owned());
+    };
+    if entries.is_empty() {
+        return Err("must list at least one entry".to_owned());
+    }
+    for (index, entry) in entries.iter().enumerate() {
+        let Some(entry) = entry.as_object() else {
+            return Err(format!("entry {index} must be an object"));
+        };
+        if let Some(unknown) = entry.keys().find(|k| !fields.iter().any(|(n, _)| n == k)) {
+            return Err(format!("entry {index} has an unknown field {unknown:?}"));
+        }
+        for (name, kind) in fields {
+            let Some(field) = entry.get(*name) else {
+                if matches!(*name, "url" | "sha") {
+                    return Err(format!("entry {index} needs {name}"));
+                }
+                continue;
+            };
+            let verdict = match kind {
+                Kind::Sha256 => sha256(field),
+                Kind::Url { schemes, .. } => string(field).and_then(|text| {
+                    if has_scheme(text, schemes) {
+                        Ok(())
+                    } else {
+                        Err("must be an https URL".to_owned())
+                    }
+                }),
+                Kind::Enum(allowed) => string(field).and_then(|text| {
+                    if allowed.contains(&text) {
+                        Ok(())
+                    } else {
+                        Err(format!("must be one of: {}", allowed.join(", ")))
+                    }
+                }),
+                _ => string(field).map(|_| ()),
+            };
+            verdict.map_err(|why| format!("entry {index}: {name} {why}"))?;
+        }
     }
     Ok(())
 }

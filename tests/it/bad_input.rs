@@ -192,7 +192,7 @@ static CASES: &[Case] = &[
         name: "non-string key (number) at top level",
         files: &[(Y, yaml!("1: x"))],
         expected: &[
-            "tfe-admin.yaml:1:1: (root): a key must be a name, found a number; quote it if you mean the text",
+            "tfe-admin.yaml:1:1: (root): the key 1 is a number, not text: quote it, as \"1\"",
         ],
         ..CASE
     },
@@ -1107,6 +1107,166 @@ static CASES: &[Case] = &[
         expected: &[
             "tfe-admin.yaml:2:17: general.plan-timeout: expected a duration string like 2h or 90m, found an integer",
             "tfe-admin.yaml:4:18: saml.provider-type: expected one of: okta, entra, saml, unknown, found an integer",
+        ],
+        ..CASE
+    },
+    // --- Collections: tool versions --------------------------------------------------------
+    Case {
+        name: "a version written as a YAML number",
+        files: &[(
+            Y,
+            yaml!("terraform-versions:", "  versions:", "    1.10: {}"),
+        )],
+        expected: &[
+            "tfe-admin.yaml:3:5: (root): the key 1.10 is a number, which YAML reads as 1.1, not text: quote it, as \"1.10\"",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "a version listed twice",
+        files: &[(
+            Y,
+            yaml!(
+                "terraform-versions:",
+                "  versions:",
+                "    \"1.9.8\": {enabled: true}",
+                "    \"1.9.8\": {enabled: false}"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:4:5: (root): duplicate key `1.9.8`: each key may appear once in a mapping",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "malformed versions",
+        files: &[(
+            Y,
+            yaml!(
+                "opa-versions:",
+                "  versions:",
+                "    \"1.9\": {}",
+                "    v1.9.8: {}",
+                "    \"1.9.8-\": {}"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:3:5: opa-versions.versions[\"1.9\"]: `1.9` is not a version: expected N.N.N or N.N.N-suffix, like 1.9.8 or 0.12.20-beta1",
+            "tfe-admin.yaml:4:5: opa-versions.versions[\"v1.9.8\"]: `v1.9.8` is not a version: expected N.N.N or N.N.N-suffix, like 1.9.8 or 0.12.20-beta1",
+            "tfe-admin.yaml:5:5: opa-versions.versions[\"1.9.8-\"]: `1.9.8-` is not a version: expected N.N.N or N.N.N-suffix, like 1.9.8 or 0.12.20-beta1",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "both archs and url and sha in one version",
+        files: &[(
+            Y,
+            yaml!(
+                "terraform-versions:",
+                "  versions:",
+                "    \"1.9.8\":",
+                "      archs: [{os: linux, arch: amd64, url: \"https://r.example/t.zip\", sha: 9f3c2a1b0e4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f}]",
+                "      url: https://r.example/t.zip",
+                "      sha: 9f3c2a1b0e4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:5:12: terraform-versions.versions[\"1.9.8\"].url: give either `archs` or `url` and `sha`, not both: `url` is the older form of the linux/amd64 entry of `archs`",
+            "tfe-admin.yaml:6:12: terraform-versions.versions[\"1.9.8\"].sha: give either `archs` or `url` and `sha`, not both: `sha` is the older form of the linux/amd64 entry of `archs`",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "url without sha",
+        files: &[(
+            Y,
+            yaml!(
+                "sentinel-versions:",
+                "  versions:",
+                "    \"0.24.0\": {url: \"https://r.example/s.zip\"}"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:3:21: sentinel-versions.versions[\"0.24.0\"].url: `url` needs `sha` beside it (the older form is both), or use `archs`",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "an architecture listed twice, an http URL, a short checksum",
+        files: &[(
+            Y,
+            yaml!(
+                "terraform-versions:",
+                "  versions:",
+                "    \"1.9.8\":",
+                "      archs:",
+                "        - {os: linux, arch: arm64, url: \"http://r.example/a.zip\", sha: 9f3c}",
+                "        - {os: linux, arch: amd64, url: \"https://r.example/b.zip\", sha: 9f3c2a1b0e4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f}",
+                "        - {os: linux, arch: amd64, url: \"https://r.example/c.zip\", sha: 9f3c2a1b0e4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f}",
+                "        - {os: linux, arch: sparc, url: \"https://r.example/d.zip\", sha: 9f3c2a1b0e4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f}"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:5:41: terraform-versions.versions[\"1.9.8\"].archs[0].url: must be a URL starting with https:// (found \"http://r.example/a.zip\")",
+            "tfe-admin.yaml:5:72: terraform-versions.versions[\"1.9.8\"].archs[0].sha: not a SHA-256 checksum (found \"9f3c\"): expected 64 hexadecimal characters",
+            "tfe-admin.yaml:7:11: terraform-versions.versions[\"1.9.8\"].archs[2]: linux/amd64 is listed twice in `archs`: each os and arch once",
+            "tfe-admin.yaml:8:29: terraform-versions.versions[\"1.9.8\"].archs[3].arch: must be one of: amd64, arm64, s390x (found \"sparc\")",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "a deprecation reason without deprecated, and read-only usage",
+        files: &[(
+            Y,
+            yaml!(
+                "terraform-versions:",
+                "  versions:",
+                "    \"1.5.7\":",
+                "      deprecated-reason: use 1.9",
+                "      usage: 3"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:4:26: terraform-versions.versions[\"1.5.7\"].deprecated-reason: `deprecated-reason` needs `deprecated: true` in the same version (the API keeps a reason only for a deprecated version)",
+            "tfe-admin.yaml:5:7: terraform-versions.versions[\"1.5.7\"].usage: `usage` is read-only: TFE sets it itself; remove it from the file",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "an unknown attribute of a version, and prune not a boolean",
+        files: &[(
+            Y,
+            yaml!(
+                "terraform-versions:",
+                "  prune: \"yes\"",
+                "  versions:",
+                "    \"1.9.8\": {enabeld: false}",
+                "  \"1.9.7\": {}",
+                "  versoins: {}"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:2:10: terraform-versions.prune: expected a boolean (true or false), found a string",
+            "tfe-admin.yaml:4:15: terraform-versions.versions[\"1.9.8\"].enabeld: unknown attribute `enabeld` in `terraform-versions`; did you mean `enabled`?",
+            "tfe-admin.yaml:5:3: terraform-versions[\"1.9.7\"]: `1.9.7` belongs under `versions:` (the section holds `prune` and `versions`)",
+            "tfe-admin.yaml:6:3: terraform-versions.versoins: unknown key `versoins`; did you mean `versions`?",
+        ],
+        ..CASE
+    },
+    Case {
+        name: "a version with nothing, a section with nothing",
+        files: &[(
+            Y,
+            yaml!(
+                "terraform-versions:",
+                "  versions:",
+                "    \"1.9.8\":",
+                "opa-versions:"
+            ),
+        )],
+        expected: &[
+            "tfe-admin.yaml:3:12: terraform-versions.versions[\"1.9.8\"]: expected a mapping of attributes (`{}` to only require that it exists), found nothing",
+            "tfe-admin.yaml:4:1: opa-versions: `opa-versions` is empty: give it `versions` (and `prune`), or remove it to leave the section unmanaged",
         ],
         ..CASE
     },

@@ -9,6 +9,7 @@ mod apply;
 mod bad_input;
 mod ci_recipes;
 mod clients;
+mod collections;
 mod completions;
 mod connection;
 mod docs;

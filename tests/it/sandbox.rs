@@ -1768,3 +1768,209 @@ fn the_binary_keeps_state_in_a_file() {
     let state: Value = serde_json::from_str(&read(&file)).unwrap_or(Value::Null);
     assert_eq!(state["settings"]["general"]["api-rate-limit"], json!(77));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Collections: the tool versions
+
+/// A well-formed checksum.
+const SHA: &str = "9f3c2a1b0e4d5c6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f";
+
+fn binary(version: &str, arch: &str) -> Value {
+    json!({"os": "linux", "arch": arch, "sha": SHA,
+           "url": format!("https://r.example/{version}/tf_{arch}.zip")})
+}
+
+#[tokio::test]
+async fn a_fresh_installation_lists_its_shipped_versions_page_by_page() {
+    let sandbox = start_sandbox().await;
+    let api = Api::admin(&sandbox);
+    let first = api.get("admin/terraform-versions").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let meta = &first.json["meta"]["pagination"];
+    let total = meta["total-count"].as_u64().unwrap_or_default();
+    assert!(total > 10, "{}", first.text);
+    // The documented default page size is 20.
+    assert_eq!(
+        first.json["data"].as_array().map(Vec::len),
+        Some(total.min(20) as usize)
+    );
+    assert!(
+        first.json["data"]
+            .as_array()
+            .is_some_and(|d| d.iter().all(|v| v["attributes"]["official"] == json!(true)))
+    );
+    let small = api
+        .get("admin/terraform-versions?page%5Bsize%5D=5&page%5Bnumber%5D=2")
+        .await;
+    let meta = &small.json["meta"]["pagination"];
+    assert_eq!(meta["current-page"], json!(2));
+    assert_eq!(meta["prev-page"], json!(1));
+    assert_eq!(meta["next-page"], json!(3));
+    assert_eq!(meta["total-pages"], json!(total.div_ceil(5)));
+    assert!(
+        small.json["links"]["next"]
+            .as_str()
+            .is_some_and(|l| l.contains("page%5Bnumber%5D=3&page%5Bsize%5D=5"))
+    );
+    // At most 100 a page; a page past the end is empty, not an error.
+    let big = api.get("admin/terraform-versions?page%5Bsize%5D=500").await;
+    assert_eq!(big.json["meta"]["pagination"]["total-pages"], json!(1));
+    let past = api
+        .get("admin/terraform-versions?page%5Bnumber%5D=999")
+        .await;
+    assert_eq!(past.status, 200);
+    assert_eq!(past.json["data"], json!([]));
+    assert_eq!(past.json["meta"]["pagination"]["current-page"], json!(999));
+    assert_eq!(past.json["meta"]["pagination"]["next-page"], Value::Null);
+}
+
+#[tokio::test]
+async fn versions_are_found_by_exact_filter_or_by_search() {
+    let sandbox = start_sandbox().await;
+    let api = Api::admin(&sandbox);
+    let exact = api
+        .get("admin/terraform-versions?filter%5Bversion%5D=1.9.8")
+        .await;
+    let found: Vec<Value> = exact.json["data"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|v| v["attributes"]["version"].clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(found, [json!("1.9.8")]);
+    let none = api
+        .get("admin/terraform-versions?filter%5Bversion%5D=1000.1000.42")
+        .await;
+    assert_eq!(none.status, 200);
+    assert_eq!(none.json["data"], json!([]));
+    let search = api
+        .get("admin/terraform-versions?search%5Bversion%5D=1.1")
+        .await;
+    assert!(search.json["data"].as_array().is_some_and(|d| d.len() > 1
+        && d.iter().all(|v| {
+            v["attributes"]["version"]
+                .as_str()
+                .is_some_and(|s| s.contains("1.1"))
+        })));
+}
+
+#[tokio::test]
+async fn versions_are_created_updated_and_deleted_as_documented() {
+    let sandbox = start_sandbox().await;
+    let api = Api::admin(&sandbox);
+    let create = json!({"data": {"type": "terraform-versions", "attributes": {
+        "version": "1.13.0", "archs": [binary("1.13.0", "amd64"), binary("1.13.0", "arm64")]}}});
+    let created = api.post("admin/terraform-versions", Some(&create)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let attributes = created.attributes().clone();
+    assert_eq!(
+        attributes["url"],
+        json!("https://r.example/1.13.0/tf_amd64.zip")
+    );
+    assert_eq!(attributes["enabled"], json!(true));
+    assert_eq!(attributes["official"], json!(false));
+    assert_eq!(attributes["usage"], json!(0));
+    let id = created.json["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(id.starts_with("tool-"), "{id}");
+    // The same version again is refused.
+    let again = api.post("admin/terraform-versions", Some(&create)).await;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.pointers(), ["/data/attributes/version"]);
+    // Neither archs nor url and sha: refused.
+    let bare = json!({"data": {"attributes": {"version": "1.14.0"}}});
+    assert_eq!(
+        api.post("admin/terraform-versions", Some(&bare))
+            .await
+            .status,
+        422
+    );
+    // A PATCH of url and sha alone leaves one architecture: arm64 is gone (reference §2.3).
+    let path = format!("admin/terraform-versions/{id}");
+    let legacy = json!({"data": {"attributes": {"url": "https://r.example/new.zip", "sha": SHA}}});
+    let patched = api.patch(&path, &legacy).await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(
+        patched.attributes()["archs"],
+        json!([{"os": "linux", "arch": "amd64", "url": "https://r.example/new.zip", "sha": SHA}])
+    );
+    // A PATCH of archs replaces them whole; without amd64, url and sha come back empty.
+    let arm_only = json!({"data": {"attributes": {"archs": [binary("1.13.0", "arm64")]}}});
+    let patched = api.patch(&path, &arm_only).await;
+    assert_eq!(patched.attributes()["url"], json!(""));
+    assert_eq!(
+        patched.attributes()["archs"].as_array().map(Vec::len),
+        Some(1)
+    );
+    // Deleted: 204, then gone.
+    assert_eq!(api.delete(&path).await.status, 204);
+    assert_eq!(api.get(&path).await.status, 404);
+}
+
+#[tokio::test]
+async fn official_and_used_versions_cannot_be_deleted_and_usage_is_set_by_the_control_plane() {
+    let sandbox = start_sandbox().await;
+    let api = Api::admin(&sandbox);
+    let control = Control::new(&sandbox);
+    let shipped = api
+        .get("admin/terraform-versions?filter%5Bversion%5D=1.9.8")
+        .await;
+    let id = shipped.json["data"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let refused = api.delete(&format!("admin/terraform-versions/{id}")).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    control
+        .set_state(json!({"version": 1, "collections": {"opa-versions": [
+            {"id": "tool-used", "version": "0.70.0", "url": "https://r.example/opa", "sha": SHA,
+             "official": false, "usage": 4}]}}))
+        .await;
+    let used = api.get("admin/opa-versions/tool-used").await;
+    assert_eq!(used.attributes()["usage"], json!(4));
+    assert_eq!(api.delete("admin/opa-versions/tool-used").await.status, 422);
+    // A used version cannot be disabled either (assumed 409, as documented for tfpolicy).
+    let disable = json!({"data": {"attributes": {"enabled": false}}});
+    assert_eq!(
+        api.patch("admin/opa-versions/tool-used", &disable)
+            .await
+            .status,
+        409
+    );
+    // What the control plane refuses: a bad version, an unknown attribute, a bad usage.
+    let bad = control
+        .try_set_state(json!({"collections": {"opa-versions": [
+            {"version": "0.70"}, {"version": "0.71.0", "colour": "red"},
+            {"version": "0.72.0", "usage": -1}]}}))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    assert_eq!(
+        bad.json["problems"].as_array().map(Vec::len),
+        Some(3),
+        "{}",
+        bad.text
+    );
+}
+
+#[tokio::test]
+async fn sentinel_and_opa_versions_exist_from_v202311_1() {
+    let sandbox = start_sandbox().await;
+    let api = Api::admin(&sandbox);
+    let control = Control::new(&sandbox);
+    control.config(json!({"release": "v202310-1"})).await;
+    assert_eq!(api.get("admin/sentinel-versions").await.status, 404);
+    assert_eq!(api.get("admin/terraform-versions").await.status, 200);
+    control.config(json!({"release": "v202311-1"})).await;
+    let listed = api.get("admin/opa-versions").await;
+    assert_eq!(listed.status, 200);
+    // No archs before v202506-1.
+    assert!(
+        listed.json["data"][0]["attributes"].get("archs").is_none(),
+        "{}",
+        listed.text
+    );
+}

@@ -13,12 +13,13 @@
 //! Pure: a kind describes reads and calls, `live` and `apply` carry them out.
 
 mod actions;
+mod collection;
 mod policy;
 mod singleton;
 
 use schemars::{JsonSchema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Release, SectionSpec};
 use crate::config::diagnostic::SettingPath;
@@ -29,6 +30,7 @@ use crate::live::{Fetched, LiveError, LiveSection, Read, Scope};
 use crate::plan::{Context, SectionPlan};
 
 pub use actions::ActionsOnly;
+pub use collection::{Collection, ItemProblem};
 pub use policy::Policy;
 pub use singleton::Singleton;
 
@@ -58,6 +60,12 @@ pub trait SectionKind: Sync {
 
     /// config: the section's items in the file, and what is wrong with its shape.
     fn file_section<'n>(&self, spec: &SectionSpec, key: &Key, node: &'n Node) -> FileSection<'n>;
+
+    /// config: what is wrong with one item's attributes, from the file alone (beyond the
+    /// schema and the cross-section rules).
+    fn item_problems(&self, _spec: &SectionSpec, _item: &Map<String, Value>) -> Vec<ItemProblem> {
+        Vec::new()
+    }
 
     /// live: what to read for this scope.
     fn reads(&self, spec: &SectionSpec, scope: Scope<'_>) -> Vec<Read>;
