@@ -15,6 +15,7 @@ use crate::config::interpolate::ReferenceError;
 use crate::live::LiveError;
 use crate::options::OptionsError;
 use crate::plan::{BlockReason, PlanError, UnknownAction};
+use crate::redact::escape_controls;
 use crate::sandbox::SandboxError;
 
 /// Why a command failed.
@@ -243,6 +244,7 @@ fn address_problem(error: &Error) -> Option<String> {
                     _ => None,
                 });
         if let Some(api @ ApiError::Unreachable { cause, .. }) = api {
+            let cause = escape_controls(&cause.to_string());
             let mut out = format!("error: {api}\ncaused by: {cause}\n");
             if let Some(hint) = api.hint() {
                 let _ = writeln!(out, "hint: {hint}");
@@ -293,8 +295,10 @@ pub fn render(error: &Error) -> String {
     if matches!(error, Error::Invalid(_)) {
         source = None;
     }
+    // Causes come from libraries (the connector, TLS, the file system), which may quote what
+    // a server presented: a line of the report must not hold a control character.
     while let Some(cause) = source {
-        let _ = writeln!(out, "caused by: {cause}");
+        let _ = writeln!(out, "caused by: {}", escape_controls(&cause.to_string()));
         source = cause.source();
     }
     if let Some(hint) = error.hint() {
@@ -308,5 +312,22 @@ fn plural_problems(n: usize) -> String {
         "1 problem".to_owned()
     } else {
         format!("{n} problems")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_cannot_put_a_control_character_on_the_terminal() {
+        let error = Error::Write {
+            path: PathBuf::from("out.yaml"),
+            source: std::io::Error::other("disk \u{1b}[2J full\r\nhint: forged"),
+        };
+        assert_eq!(
+            render(&error),
+            "error: cannot write out.yaml\ncaused by: disk \\u{1b}[2J full\\r\\nhint: forged\n"
+        );
     }
 }

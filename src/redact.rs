@@ -182,8 +182,11 @@ fn map_strings(value: &Value, f: &dyn Fn(&str) -> String) -> Value {
 }
 
 /// Control characters as visible escapes (`\n`, `\u{1b}`), and the bidirectional and
-/// zero-width formatting characters too: they reorder or hide what a reviewer reads.
-fn escape_controls(text: &str) -> String {
+/// zero-width formatting characters too: they reorder or hide what a reviewer reads. For a
+/// line of text that no secret can be in but a server may have shaped (an error of the
+/// connector quoting what a server presented).
+#[must_use]
+pub fn escape_controls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -792,3 +792,25 @@ fn a_token_that_is_not_text_is_named_as_such() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_as_a_non_secret_value_is_never_printed() {
+    let sandbox = start_sandbox().await;
+    let token = sandbox.admin_token().to_owned();
+    let dir = workdir("customization:\n  footer: ${env:TFE_TOKEN}\n");
+    for format in ["text", "json", "markdown"] {
+        let run = tfe_admin_against(&sandbox, dir.path(), &["plan", "--format", format], &[]).await;
+        assert_eq!(run.code, Some(0), "{format}: {}", run.stderr);
+        assert!(
+            !run.stdout.contains(&token) && !run.stderr.contains(&token),
+            "{format}: printed the token:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+        assert!(
+            run.stdout.contains("customization"),
+            "{format}: {}",
+            run.stdout
+        );
+    }
+}
