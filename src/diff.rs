@@ -295,41 +295,13 @@ pub fn is_blank(value: &Value) -> bool {
     value.is_null() || value.as_str().is_some_and(str::is_empty)
 }
 
-/// Decodes the HTML entities an API may return for text it stores as HTML.
+/// The text a browser shows for HTML source: every named and numeric character reference
+/// decoded as the HTML standard says (all of its named entities, `&nbsp;`, `&hellip;`, the
+/// legacy ones written without `;`, numbers out of range as U+FFFD), each once: `&amp;lt;` is
+/// `&lt;`, not `<`. An API may store HTML escaped or not; what the user sees is what counts.
 #[must_use]
 pub fn decode_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        let decoded = tail.find(';').filter(|end| *end <= 10).and_then(|end| {
-            let entity = &tail[1..end];
-            let c = match entity {
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "amp" => Some('&'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => entity
-                    .strip_prefix("#x")
-                    .or_else(|| entity.strip_prefix("#X"))
-                    .and_then(|hex| u32::from_str_radix(hex, 16).ok())
-                    .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                    .and_then(char::from_u32),
-            };
-            c.map(|c| (c, end))
-        });
-        if let Some((c, end)) = decoded {
-            out.push(c);
-            rest = &tail[end + 1..];
-        } else {
-            out.push('&');
-            rest = &tail[1..];
-        }
-    }
-    out.push_str(rest);
-    out
+    htmlize::unescape(text).into_owned()
 }
 
 /// The rules of every managed section, over the files laid on the live state.
@@ -487,6 +459,53 @@ mod tests {
             false,
             &json!([amd]),
             &json!([moved])
+        ));
+    }
+
+    #[test]
+    fn every_named_and_numeric_entity_is_decoded() {
+        for (escaped, plain) in [
+            ("a&nbsp;b", "a\u{a0}b"),
+            ("it&#39;s", "it's"),
+            ("it&#x27;s", "it's"),
+            ("wait&hellip;", "wait\u{2026}"),
+            (
+                "&copy; 2024 &mdash; &euro;5 &laquo;x&raquo;",
+                "\u{a9} 2024 \u{2014} \u{20ac}5 \u{ab}x\u{bb}",
+            ),
+            ("&NotNestedGreaterGreater;", "\u{2aa2}\u{338}"),
+        ] {
+            assert_eq!(decode_html(escaped), plain, "{escaped}");
+            assert!(
+                equivalent(Kind::Html, false, &json!(escaped), &json!(plain)),
+                "{escaped}"
+            );
+        }
+    }
+
+    #[test]
+    fn entity_edge_cases_decode_as_a_browser_does() {
+        // Unknown names stay as they are.
+        assert_eq!(decode_html("&unknown; &zzz &"), "&unknown; &zzz &");
+        // The legacy entities need no semicolon; others do.
+        assert_eq!(decode_html("&amp &lt &copy2024"), "& < \u{a9}2024");
+        assert_eq!(decode_html("&hellip"), "&hellip");
+        // Numbers out of range, zero and surrogates are the replacement character; the
+        // C1 range is read as Windows-1252, as browsers do.
+        assert_eq!(decode_html("&#x110000;"), "\u{fffd}");
+        assert_eq!(decode_html("&#99999999999999999999;"), "\u{fffd}");
+        assert_eq!(decode_html("&#0;"), "\u{fffd}");
+        assert_eq!(decode_html("&#xD800;"), "\u{fffd}");
+        assert_eq!(decode_html("&#x80;"), "\u{20ac}");
+        // A numeric reference without its semicolon still counts.
+        assert_eq!(decode_html("&#65&#x42"), "AB");
+        // Decoded once: an escaped entity stays an entity.
+        assert_eq!(decode_html("&amp;lt;"), "&lt;");
+        assert!(!equivalent(
+            Kind::Html,
+            false,
+            &json!("&amp;lt;"),
+            &json!("<")
         ));
     }
 
