@@ -7,6 +7,7 @@ pub mod api;
 pub mod apply;
 pub mod bounded;
 pub mod catalogue;
+pub mod certificate;
 pub mod cli;
 pub mod commands;
 pub mod config;

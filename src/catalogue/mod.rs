@@ -439,6 +439,14 @@ impl AttrSpec {
         self.nullable || matches!(self.unset_value(), Value::String(s) if s.is_empty())
     }
 
+    /// Whether the attribute holds certificates, read for their public facts (subject,
+    /// issuer, fingerprint, validity): a PEM attribute that is not secret. A secret one holds
+    /// a private key, which is never decoded.
+    #[must_use]
+    pub fn holds_certificates(&self) -> bool {
+        self.kind == Kind::Pem && !self.sensitive
+    }
+
     /// Whether the attribute is sent to the API in a section write.
     #[must_use]
     pub fn is_sent(&self) -> bool {

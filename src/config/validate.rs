@@ -4,6 +4,7 @@
 //! [`DesiredState`] when nothing is wrong. Pure: no I/O, no network.
 
 use std::sync::OnceLock;
+use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
@@ -11,6 +12,7 @@ use super::diagnostic::{Diagnostic, Problem, SettingPath, Step};
 use super::schema::desired_state_schema;
 use super::yaml::{Key, Node, NodeValue, Pos};
 use crate::catalogue::{self, Access, AttrSpec, AttrView, Kind, Known, SECTIONS, SectionSpec};
+use crate::certificate::{self, PemBlock, Validity};
 use crate::desired::{DesiredAttr, DesiredItem, DesiredSection, DesiredState};
 
 /// What validation found: problems (errors and warnings), and the state if there is no error.
@@ -31,6 +33,7 @@ pub fn validate(
         diagnostics: Vec::new(),
         reported: already_reported.to_vec(),
         allow_literal_secrets,
+        now: SystemTime::now(),
     };
     let NodeValue::Map(entries) = &root.value else {
         v.error(
@@ -56,6 +59,8 @@ struct Validator {
     /// Paths already reported: later checks say nothing more about them.
     reported: Vec<SettingPath>,
     allow_literal_secrets: bool,
+    /// The time certificates are judged at.
+    now: SystemTime,
 }
 
 impl Validator {
@@ -196,8 +201,49 @@ impl Validator {
             };
             if let Some(message) = warning {
                 self.diagnostics
-                    .push(Diagnostic::warning(&node.pos, path, message));
+                    .push(Diagnostic::warning(&node.pos, path.clone(), message));
             }
+            if attr.holds_certificates() {
+                self.check_certificates(&node.pos, &path, &text.value);
+            }
+        }
+    }
+
+    /// Warnings about the certificates of a value: one that expires within
+    /// [`certificate::EXPIRY_WARNING_DAYS`] days or has expired (TFE would take it, and SAML
+    /// logins would then fail), a block that is not a readable certificate, a key where a
+    /// certificate belongs. Its public facts may be named, even for a value from a reference;
+    /// its text never is.
+    fn check_certificates(&mut self, pos: &Pos, path: &SettingPath, text: &str) {
+        for block in certificate::read(text, self.now) {
+            let message = match block {
+                PemBlock::Certificate(cert) => match cert.validity {
+                    Validity::Expired => format!(
+                        "the certificate `{}` expired at {}",
+                        cert.subject, cert.not_after
+                    ),
+                    Validity::Expiring { days_left } => format!(
+                        "the certificate `{}` expires at {} ({}): renew it",
+                        cert.subject,
+                        cert.not_after,
+                        certificate::days_phrase(days_left)
+                    ),
+                    Validity::Valid | Validity::NotYetValid => continue,
+                },
+                PemBlock::Unreadable => {
+                    "a CERTIFICATE block that is not a readable X.509 certificate".to_owned()
+                }
+                PemBlock::Other { label } => format!(
+                    "holds a `{label}` block where a certificate belongs: is this the right file?"
+                ),
+                PemBlock::NotPem if text.contains("-----BEGIN ") => {
+                    "a PEM block without its `-----END ...-----` line".to_owned()
+                }
+                // Said already: "does not look like PEM text".
+                PemBlock::NotPem => continue,
+            };
+            self.diagnostics
+                .push(Diagnostic::warning(pos, path.clone(), message));
         }
     }
 
