@@ -8,6 +8,7 @@
 //! Pure: no I/O, nothing printed.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 use crate::api::Method;
 use crate::catalogue::kind::Refusal;
 use crate::catalogue::{self, ActionSpec, ActionWhen, Release, SectionSpec};
+use crate::certificate::PemBlock;
 use crate::desired::DesiredAttr;
 use crate::diff::{Diff, ItemDiff};
 
@@ -32,6 +34,8 @@ pub struct PlanOptions {
     pub allow_destroy: bool,
     /// Actions named on the command line (`oidc.rotate-key`).
     pub actions: Vec<&'static ActionSpec>,
+    /// The time certificates are judged at (expired, expiring); `None`: now.
+    pub now: Option<SystemTime>,
 }
 
 /// Why an `--action` name is not one.
@@ -222,6 +226,69 @@ pub struct AttributePlan {
     pub reference: Option<String>,
     /// Where the file sets it (`FILE:LINE:COL`).
     pub location: String,
+    /// For an attribute that holds certificates: the certificates of the live and the desired
+    /// value, by their public facts. Also for a value that came from a reference, whose text
+    /// is never shown: which certificate replaces which is what a reviewer approves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificates: Option<CertificateChange>,
+    /// For a multi-line value that is shown (HTML, text, JSON text pretty-printed): which
+    /// lines change, as the hunks of a unified diff of `before` and `after` (written by
+    /// `render`; ignored when a saved plan is read back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<LineDiff>,
+}
+
+/// The certificates of an attribute before and after the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct CertificateChange {
+    /// The blocks of the live value; absent when the server did not return it or the item
+    /// does not exist yet (empty: the live value holds no PEM block, as when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Vec<PemBlock>>,
+    /// The blocks of the desired value (empty: it holds no PEM block, as when unset).
+    pub after: Vec<PemBlock>,
+}
+
+/// A line diff: the hunks of a unified diff, three lines of context around each change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct LineDiff {
+    pub hunks: Vec<Hunk>,
+}
+
+/// One hunk: `@@ -old-start,old-lines +new-start,new-lines @@` and its lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct Hunk {
+    /// The first line of the hunk in the live value (1-based; 0 when it has no line here).
+    pub old_start: usize,
+    pub old_lines: usize,
+    /// The first line of the hunk in the desired value (1-based; 0 when it has no line here).
+    pub new_start: usize,
+    pub new_lines: usize,
+    pub lines: Vec<DiffLine>,
+}
+
+/// One line of a hunk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub struct DiffLine {
+    pub op: LineOp,
+    /// The line, with its line ending when it has one (the last line of a value may not).
+    pub text: String,
+}
+
+/// What happens to a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineOp {
+    /// Context: in both values (for HTML, alike once entities are decoded; shown as desired).
+    Equal,
+    /// Only in the live value.
+    Delete,
+    /// Only in the desired value.
+    Insert,
 }
 
 /// What a call does.
@@ -447,6 +514,16 @@ impl Plan {
         for item in self.sections.iter_mut().flat_map(|s| s.items.iter_mut()) {
             for attr in &mut item.attributes {
                 attr.before = attr.before.as_ref().map(|v| redactor.value(v));
+                let live_certificates = attr
+                    .certificates
+                    .iter_mut()
+                    .flat_map(|c| c.before.iter_mut().flatten());
+                for block in live_certificates {
+                    if let PemBlock::Certificate(cert) = block {
+                        cert.subject = redactor.text(&cert.subject);
+                        cert.issuer = redactor.text(&cert.issuer);
+                    }
+                }
             }
             for expectation in item.steps.iter_mut().flat_map(|s| s.expect.iter_mut()) {
                 if expectation
@@ -482,6 +559,7 @@ pub fn build(
     options: &PlanOptions,
 ) -> Plan {
     let context = Context { release, options };
+    let now = options.now.unwrap_or_else(SystemTime::now);
     let mut sections: Vec<SectionPlan> = Vec::new();
     for spec in catalogue::SECTIONS {
         let section_diff = diff.sections.iter().find(|d| d.spec.key == spec.key);
@@ -528,6 +606,9 @@ pub fn build(
                 plan.items[index].operation = Operation::Actions;
             }
         }
+        if let Some(d) = section_diff {
+            describe_certificates(&mut plan, d, now);
+        }
         if !plan.items.is_empty() || !plan.notes.is_empty() {
             sections.push(plan);
         }
@@ -549,6 +630,44 @@ pub fn build(
         sections,
         errors,
         summary,
+    }
+}
+
+/// Adds, to every attribute of the section's plan that holds certificates, the certificates
+/// of its live and desired values: read from the diff, which has the values the plan does not
+/// keep (a desired value from a reference, a sensitive one's live value).
+fn describe_certificates(
+    plan: &mut SectionPlan,
+    diff: &crate::diff::SectionDiff<'_>,
+    now: SystemTime,
+) {
+    for item in &mut plan.items {
+        let Some(item_diff) = diff.items.iter().find(|i| i.key == item.item) else {
+            continue;
+        };
+        for attr in &mut item.attributes {
+            let Some(spec) = diff.spec.attribute(&attr.name) else {
+                continue;
+            };
+            if !spec.holds_certificates() {
+                continue;
+            }
+            let Some(desired) = item_diff.desired.and_then(|d| d.attribute(&attr.name)) else {
+                continue;
+            };
+            let read =
+                |value: &Value| crate::certificate::read(value.as_str().unwrap_or_default(), now);
+            let before = item_diff
+                .changes
+                .iter()
+                .find(|c| c.attr.spec.name == attr.name)
+                .and_then(|c| c.before.as_ref())
+                .map(read);
+            attr.certificates = Some(CertificateChange {
+                before,
+                after: read(&desired.value),
+            });
+        }
     }
 }
 
@@ -759,6 +878,8 @@ pub fn attribute_plan(
         after: (!sensitive).then(|| attr.value.clone()),
         reference: attr.template.clone(),
         location: attr.pos.to_string(),
+        certificates: None,
+        diff: None,
     }
 }
 

@@ -57,6 +57,7 @@ pub fn plan_files(
         push_secrets: changes.push_secrets,
         allow_destroy: changes.allow_destroy,
         actions: plan::named_actions(&changes.actions)?,
+        now: None,
     };
     let plan = runtime.block_on(make_plan(&loaded, &connection, &plan_options))?;
     Ok((plan, connection))

@@ -1,11 +1,22 @@
 //! The markdown plan, for a pull-request comment: the summary first, then one table row per
-//! attribute and one line per action.
+//! attribute and one line per action; below the table, each multi-line value's line diff in a
+//! ```` ```diff ```` block and each certificate change as a table of the certificates' facts.
 
 use std::fmt::Write as _;
 
-use super::{SetChange, kind_of, set_changes, shown, summary_phrase, words};
+use super::value::{self, Shown};
+use super::{SetChange, kind_of, set_changes, summary_phrase, words};
 use crate::catalogue::{self, Kind};
-use crate::plan::{AttributePlan, AttributeRole, ItemPlan, Operation, Plan};
+use crate::certificate::{PemBlock, Validity};
+use crate::plan::{
+    AttributePlan, AttributeRole, CertificateChange, ItemPlan, LineDiff, LineOp, Operation, Plan,
+};
+
+/// What a value shows below the table.
+enum Detail<'a> {
+    Lines(LineDiff),
+    Certificates(&'a CertificateChange),
+}
 
 /// The plan as GitHub-flavoured markdown.
 #[must_use]
@@ -21,12 +32,13 @@ pub fn markdown(plan: &Plan) -> String {
         summary_phrase(&plan.summary)
     );
     let _ = writeln!(out, "Against `{}`{release}.\n", plan.address);
+    let mut details = Vec::new();
     if plan.has_changes() {
         out.push_str("| | setting | live | desired |\n|---|---|---|---|\n");
         for section in &plan.sections {
             let key = &section.section;
             for item in &section.items {
-                rows(&mut out, key, item);
+                rows(&mut out, &mut details, key, item);
             }
         }
         let actions: Vec<String> = plan
@@ -47,6 +59,13 @@ pub fn markdown(plan: &Plan) -> String {
         }
     } else {
         out.push_str("The live settings match the desired state.\n");
+    }
+    for (name, detail) in details {
+        let _ = writeln!(out, "\n**`{name}`**\n");
+        match detail {
+            Detail::Lines(diff) => diff_block(&mut out, &diff),
+            Detail::Certificates(change) => certificate_table(&mut out, change),
+        }
     }
     let mut notes = Vec::new();
     for section in &plan.sections {
@@ -77,8 +96,13 @@ pub fn markdown(plan: &Plan) -> String {
 }
 
 /// The table rows of one item: one per attribute, or one for an item created or deleted
-/// whole.
-fn rows(out: &mut String, key: &str, item: &ItemPlan) {
+/// whole; a value shown below the table goes into `details`.
+fn rows<'a>(
+    out: &mut String,
+    details: &mut Vec<(String, Detail<'a>)>,
+    key: &str,
+    item: &'a ItemPlan,
+) {
     let name = words::item(key, item.item.as_deref());
     let keyed = item.item.is_some();
     match item.operation {
@@ -98,12 +122,11 @@ fn rows(out: &mut String, key: &str, item: &ItemPlan) {
                 .and_then(|s| s.disable_destroys)
                 .unwrap_or("destroys data");
             for attr in &item.attributes {
+                let full = format!("{name}.{}", attr.name);
+                let (live, desired) = cells(key, &full, attr, details);
                 let _ = writeln!(
                     out,
-                    "| − | `{name}.{}` | {} | {} (DELETE: {consequence}) |",
-                    attr.name,
-                    cell(attr, attr.before.as_ref(), attr.before_known),
-                    cell(attr, attr.after.as_ref(), true)
+                    "| − | `{full}` | {live} | {desired} (DELETE: {consequence}) |"
                 );
             }
             return;
@@ -114,18 +137,15 @@ fn rows(out: &mut String, key: &str, item: &ItemPlan) {
         if set_rows(out, key, &name, attr) {
             continue;
         }
+        let full = format!("{name}.{}", attr.name);
+        let (live, desired) = cells(key, &full, attr, details);
         let (mark, live) = match attr.role {
             AttributeRole::Change if item.operation == Operation::Create => ("+", "—".to_owned()),
-            AttributeRole::Change => ("~", cell(attr, attr.before.as_ref(), attr.before_known)),
+            AttributeRole::Change => ("~", live),
             AttributeRole::WriteOnly => ("~", "*(write-only)*".to_owned()),
             AttributeRole::Trigger => ("+", "*(not persisted)*".to_owned()),
         };
-        let _ = writeln!(
-            out,
-            "| {mark} | `{name}.{}` | {live} | {} |",
-            attr.name,
-            cell(attr, attr.after.as_ref(), true)
-        );
+        let _ = writeln!(out, "| {mark} | `{full}` | {live} | {desired} |");
     }
 }
 
@@ -148,17 +168,15 @@ fn set_rows(out: &mut String, key: &str, name: &str, attr: &AttributePlan) -> bo
         let _ = match change {
             SetChange::Added { entry, value } => writeln!(
                 out,
-                "| + | `{name}.{}[{entry}]` | — | {} |",
-                attr.name,
-                code(&shown(&value))
+                "| + | {} | — | {} |",
+                code(&format!("{name}.{}[{}]", attr.name, value::escape(&entry))),
+                code(&value::one_line(&value, &serde_json::Value::Null))
             ),
-            SetChange::Removed { entry } => {
-                writeln!(
-                    out,
-                    "| − | `{name}.{}[{entry}]` | exists | removed |",
-                    attr.name
-                )
-            }
+            SetChange::Removed { entry } => writeln!(
+                out,
+                "| − | {} | exists | removed |",
+                code(&format!("{name}.{}[{}]", attr.name, value::escape(&entry)))
+            ),
             SetChange::Changed {
                 entry,
                 field,
@@ -166,24 +184,156 @@ fn set_rows(out: &mut String, key: &str, name: &str, attr: &AttributePlan) -> bo
                 after,
             } => writeln!(
                 out,
-                "| ~ | `{name}.{}[{entry}].{field}` | {} | {} |",
-                attr.name,
-                code(&shown(&before)),
-                code(&shown(&after))
+                "| ~ | {} | {} | {} |",
+                code(&format!(
+                    "{name}.{}[{}].{}",
+                    attr.name,
+                    value::escape(&entry),
+                    value::escape(&field)
+                )),
+                code(&value::one_line(&before, &after)),
+                code(&value::one_line(&after, &before))
             ),
         };
     }
     true
 }
 
-/// A value's cell: sensitive and unreturned values say so.
-fn cell(attr: &AttributePlan, value: Option<&serde_json::Value>, known: bool) -> String {
-    if attr.sensitive {
-        "*(sensitive)*".to_owned()
-    } else if !known {
-        "*(not returned)*".to_owned()
+/// The live and desired cells of an attribute's row.
+fn cells<'a>(
+    section: &str,
+    full: &str,
+    attr: &'a AttributePlan,
+    details: &mut Vec<(String, Detail<'a>)>,
+) -> (String, String) {
+    match value::shown(section, attr) {
+        Shown::Sensitive => ("*(sensitive)*".to_owned(), "*(sensitive)*".to_owned()),
+        Shown::OneLine { before, after } => (
+            before.map_or_else(|| "*(not returned)*".to_owned(), |b| code(&b)),
+            code(&after),
+        ),
+        Shown::Lines(diff) => {
+            let count = |op| {
+                diff.hunks
+                    .iter()
+                    .flat_map(|h| &h.lines)
+                    .filter(|l| l.op == op)
+                    .count()
+            };
+            let (removed, added) = (count(LineOp::Delete), count(LineOp::Insert));
+            let live = if attr.before_known {
+                "*(see the diff below)*".to_owned()
+            } else {
+                "*(not returned)*".to_owned()
+            };
+            let desired = format!(
+                "*{} removed, {} added: see the diff below*",
+                lines(removed),
+                lines(added)
+            );
+            details.push((full.to_owned(), Detail::Lines(diff)));
+            (live, desired)
+        }
+        Shown::Certificates(change) => {
+            let live = match &change.before {
+                Some(blocks) => subjects(blocks),
+                None => "*(not returned)*".to_owned(),
+            };
+            let desired = subjects(&change.after);
+            details.push((full.to_owned(), Detail::Certificates(change)));
+            (live, desired)
+        }
+    }
+}
+
+fn lines(n: usize) -> String {
+    if n == 1 {
+        "1 line".to_owned()
     } else {
-        code(&value.map_or_else(|| "null".to_owned(), shown))
+        format!("{n} lines")
+    }
+}
+
+/// The certificates of a value in a cell, by subject.
+fn subjects(blocks: &[PemBlock]) -> String {
+    if blocks.is_empty() {
+        return "*(no certificate)*".to_owned();
+    }
+    let named: Vec<String> = blocks.iter().map(block_name).collect();
+    format!("{} (facts below)", named.join(", "))
+}
+
+fn block_name(block: &PemBlock) -> String {
+    match block {
+        PemBlock::Certificate(cert) => code(&value::escape(&cert.subject)),
+        PemBlock::Unreadable => "*(unreadable certificate)*".to_owned(),
+        PemBlock::Other { label } => format!(
+            "*(a {} block, not shown)*",
+            value::escape(label).replace('|', "\\|")
+        ),
+        PemBlock::NotPem => "*(not PEM)*".to_owned(),
+    }
+}
+
+/// A line diff as a fenced `diff` block, fenced with more backticks than any run in it.
+fn diff_block(out: &mut String, diff: &LineDiff) {
+    let mut body = String::new();
+    for hunk in &diff.hunks {
+        let _ = writeln!(body, "{}", value::hunk_header(hunk));
+        for line in &hunk.lines {
+            let (text, newline) = value::diff_line(line);
+            let _ = writeln!(body, "{text}");
+            if !newline {
+                let _ = writeln!(body, "{}", value::NO_NEWLINE);
+            }
+        }
+    }
+    let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
+    let _ = write!(out, "{fence}diff\n{body}{fence}\n");
+}
+
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// The certificates before and after, one row each: subject, issuer, SHA-256, not after.
+fn certificate_table(out: &mut String, change: &CertificateChange) {
+    out.push_str("| | subject | issuer | SHA-256 | not after |\n|---|---|---|---|---|\n");
+    if let Some(before) = &change.before {
+        certificate_rows(out, "− live", before);
+    }
+    certificate_rows(out, "+ desired", &change.after);
+}
+
+fn certificate_rows(out: &mut String, side: &str, blocks: &[PemBlock]) {
+    if blocks.is_empty() {
+        let _ = writeln!(out, "| {side} | *(no certificate)* | | | |");
+    }
+    for block in blocks {
+        match block {
+            PemBlock::Certificate(cert) => {
+                let validity = match cert.validity {
+                    Validity::Valid => String::new(),
+                    Validity::Expiring { days_left } => format!(
+                        " **expires {}**",
+                        crate::certificate::days_phrase(days_left)
+                    ),
+                    Validity::Expired => " **expired**".to_owned(),
+                    Validity::NotYetValid => " **not valid yet**".to_owned(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {side} | {} | {} | `{}` | `{}`{validity} |",
+                    code(&value::escape(&cert.subject)),
+                    code(&value::escape(&cert.issuer)),
+                    cert.sha256,
+                    cert.not_after
+                );
+            }
+            other => {
+                let _ = writeln!(out, "| {side} | {} | | | |", block_name(other));
+            }
+        }
     }
 }
 

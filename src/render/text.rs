@@ -1,30 +1,51 @@
-//! The text plan: one line per attribute, `~ general.api-rate-limit: 30 -> 50`, items named
-//! by key (`+ terraform-versions["1.9.8"]`, `- terraform-versions["0.12.31"]`), actions as
-//! `> saml.revoke-old-certificate`, then notes and the summary line.
+//! The text plan: one line per attribute, `~ general.api-rate-limit: 30 -> 50`, a multi-line
+//! value as a unified diff indented under its attribute, a certificate by its facts, items
+//! named by key (`+ terraform-versions["1.9.8"]`, `- terraform-versions["0.12.31"]`), actions
+//! as `> saml.revoke-old-certificate`, then notes and the summary line. Colours (anstyle) only
+//! when asked for: a terminal without `NO_COLOR`.
 
 use std::fmt::Write as _;
 
-use super::{SetChange, kind_of, set_changes, shown, summary_phrase, words};
-use crate::catalogue::{self, Kind};
-use crate::plan::{AttributePlan, AttributeRole, ItemPlan, Operation, Plan};
+use anstyle::{AnsiColor, Style};
 
-const RESET: &str = "\x1b[0m";
-const GREEN: &str = "\x1b[32m";
-const YELLOW: &str = "\x1b[33m";
-const RED: &str = "\x1b[31m";
-const CYAN: &str = "\x1b[36m";
-const DIM: &str = "\x1b[2m";
+use super::value::{self, Shown};
+use super::{SetChange, kind_of, set_changes, summary_phrase, words};
+use crate::catalogue::{self, Kind};
+use crate::certificate::{PemBlock, Validity};
+use crate::plan::{AttributePlan, AttributeRole, CertificateChange, ItemPlan, Operation, Plan};
+
+const ADD: Style = AnsiColor::Green.on_default();
+const CHANGE: Style = AnsiColor::Yellow.on_default();
+const REMOVE: Style = AnsiColor::Red.on_default();
+const ACTION: Style = AnsiColor::Cyan.on_default();
+const HUNK: Style = AnsiColor::Cyan.on_default();
+const NOTE: Style = Style::new().dimmed();
+const WARN: Style = AnsiColor::Yellow.on_default().bold();
+const BAD: Style = AnsiColor::Red.on_default().bold();
+
+/// Where the lines of a value go under its attribute's line.
+const BLOCK_INDENT: &str = "      ";
+
+/// Paints text in a style, or leaves it plain.
+#[derive(Clone, Copy)]
+struct Paint {
+    colour: bool,
+}
+
+impl Paint {
+    fn paint(self, style: Style, text: &str) -> String {
+        if self.colour {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    }
+}
 
 /// The plan as text; `colour` adds ANSI colours.
 #[must_use]
 pub fn text(plan: &Plan, colour: bool) -> String {
-    let paint = |code: &str, text: &str| {
-        if colour {
-            format!("{code}{text}{RESET}")
-        } else {
-            text.to_owned()
-        }
-    };
+    let paint = Paint { colour };
     let mut out = String::new();
     let release = plan
         .release
@@ -41,8 +62,8 @@ pub fn text(plan: &Plan, colour: bool) -> String {
                 let _ = writeln!(
                     out,
                     "{}",
-                    paint(
-                        DIM,
+                    paint.paint(
+                        NOTE,
                         &format!("  # {}: {}", section.section, words::note(&note.kind))
                     )
                 );
@@ -55,19 +76,19 @@ pub fn text(plan: &Plan, colour: bool) -> String {
         let key = &section.section;
         for item in &section.items {
             let name = words::item(key, item.item.as_deref());
-            item_lines(&mut out, key, &name, item, &paint);
+            item_lines(&mut out, key, &name, item, paint);
             for step in &item.steps {
                 if let Some(action) = &step.action {
-                    let _ = writeln!(out, "  {} {name}.{action}", paint(CYAN, ">"));
+                    let _ = writeln!(out, "  {} {name}.{action}", paint.paint(ACTION, ">"));
                 }
             }
             if let Some(blocked) = &item.blocked {
                 let _ = writeln!(
                     out,
                     "  {} {name}: {}",
-                    paint(RED, "!"),
-                    paint(
-                        RED,
+                    paint.paint(REMOVE, "!"),
+                    paint.paint(
+                        REMOVE,
                         &format!("blocked: {}", words::blocked(&blocked.reason))
                     )
                 );
@@ -77,7 +98,7 @@ pub fn text(plan: &Plan, colour: bool) -> String {
             let _ = writeln!(
                 out,
                 "{}",
-                paint(DIM, &format!("  # {key}: {}", words::note(&note.kind)))
+                paint.paint(NOTE, &format!("  # {key}: {}", words::note(&note.kind)))
             );
         }
     }
@@ -85,26 +106,20 @@ pub fn text(plan: &Plan, colour: bool) -> String {
     out
 }
 
-/// The lines of an item's write: one per attribute, or one for a whole item created or
-/// deleted.
-fn item_lines(
-    out: &mut String,
-    key: &str,
-    name: &str,
-    item: &ItemPlan,
-    paint: &dyn Fn(&str, &str) -> String,
-) {
+/// The lines of an item's write: one per attribute (and the lines of its value), or one for
+/// a whole item deleted.
+fn item_lines(out: &mut String, key: &str, name: &str, item: &ItemPlan, paint: Paint) {
     let keyed = item.item.is_some();
     match item.operation {
         Operation::Delete if keyed => {
-            let _ = writeln!(out, "  {} {name}", paint(RED, "-"));
+            let _ = writeln!(out, "  {} {name}", paint.paint(REMOVE, "-"));
             return;
         }
         Operation::Delete => {
             let _ = writeln!(
                 out,
                 "  {} {name}: deleted (null in the file)",
-                paint(RED, "-")
+                paint.paint(REMOVE, "-")
             );
             return;
         }
@@ -113,21 +128,23 @@ fn item_lines(
                 .and_then(|s| s.disable_destroys)
                 .unwrap_or("destroys data");
             for attr in &item.attributes {
+                let (inline, block) = change(key, attr, paint);
                 let _ = writeln!(
                     out,
-                    "  {} {name}.{}: {} -> {} (DELETE: {consequence})",
-                    paint(RED, "-"),
+                    "  {} {name}.{}:{inline} (DELETE: {consequence})",
+                    paint.paint(REMOVE, "-"),
                     attr.name,
-                    before(attr),
-                    after(attr)
                 );
+                push_block(out, &block);
             }
             return;
         }
         Operation::Create if keyed => {
-            let _ = writeln!(out, "  {} {name}", paint(GREEN, "+"));
+            let _ = writeln!(out, "  {} {name}", paint.paint(ADD, "+"));
             for attr in &item.attributes {
-                let _ = writeln!(out, "      {}: {}", attr.name, after(attr));
+                let (inline, block) = created(key, attr, paint);
+                let _ = writeln!(out, "      {}:{inline}", attr.name);
+                push_block(out, &indent(&block, "    "));
             }
             return;
         }
@@ -138,18 +155,35 @@ fn item_lines(
             out.push_str(&lines);
             continue;
         }
-        let _ = writeln!(out, "{}", attribute_line(name, attr, item.operation, paint));
+        let full = format!("{name}.{}", attr.name);
+        let (mark, inline, block) = match attr.role {
+            AttributeRole::Change if item.operation == Operation::Create => {
+                let (inline, block) = created(key, attr, paint);
+                (paint.paint(ADD, "+"), inline, block)
+            }
+            AttributeRole::Change => {
+                let (inline, block) = change(key, attr, paint);
+                (paint.paint(CHANGE, "~"), inline, block)
+            }
+            AttributeRole::WriteOnly => {
+                let (inline, block) = created(key, attr, paint);
+                let note = paint.paint(NOTE, "(write-only: sent with this change)");
+                (paint.paint(CHANGE, "~"), format!("{inline} {note}"), block)
+            }
+            AttributeRole::Trigger => {
+                let (inline, block) = created(key, attr, paint);
+                let note = paint.paint(NOTE, "(not persisted: triggers a test)");
+                (paint.paint(ACTION, "+"), format!("{inline} {note}"), block)
+            }
+        };
+        let _ = writeln!(out, "  {mark} {full}:{inline}");
+        push_block(out, &block);
     }
 }
 
 /// A changed keyed set (`archs`) entry by entry, named by key:
 /// `~ terraform-versions["1.9.8"].archs[linux/arm64].url: "..." -> "..."`.
-fn set_lines(
-    key: &str,
-    name: &str,
-    attr: &AttributePlan,
-    paint: &dyn Fn(&str, &str) -> String,
-) -> Option<String> {
+fn set_lines(key: &str, name: &str, attr: &AttributePlan, paint: Paint) -> Option<String> {
     let Some(Kind::KeyedSet { key: fields, .. }) = kind_of(key, &attr.name) else {
         return None;
     };
@@ -162,14 +196,19 @@ fn set_lines(
         let _ = match change {
             SetChange::Added { entry, value } => writeln!(
                 out,
-                "  {} {name}.{}[{entry}]: {}",
-                paint(GREEN, "+"),
+                "  {} {name}.{}[{}]: {}",
+                paint.paint(ADD, "+"),
                 attr.name,
-                shown(&value)
+                value::escape(&entry),
+                value::one_line(&value, &serde_json::Value::Null)
             ),
-            SetChange::Removed { entry } => {
-                writeln!(out, "  {} {name}.{}[{entry}]", paint(RED, "-"), attr.name)
-            }
+            SetChange::Removed { entry } => writeln!(
+                out,
+                "  {} {name}.{}[{}]",
+                paint.paint(REMOVE, "-"),
+                attr.name,
+                value::escape(&entry)
+            ),
             SetChange::Changed {
                 entry,
                 field,
@@ -177,65 +216,141 @@ fn set_lines(
                 after,
             } => writeln!(
                 out,
-                "  {} {name}.{}[{entry}].{field}: {} -> {}",
-                paint(YELLOW, "~"),
+                "  {} {name}.{}[{}].{}: {} -> {}",
+                paint.paint(CHANGE, "~"),
                 attr.name,
-                shown(&before),
-                shown(&after)
+                value::escape(&entry),
+                value::escape(&field),
+                value::one_line(&before, &after),
+                value::one_line(&after, &before)
             ),
         };
     }
     Some(out)
 }
 
-fn after(attr: &AttributePlan) -> String {
-    if attr.sensitive {
-        "(sensitive)".to_owned()
+/// A change of a value: what follows the attribute's name on its line (` 30 -> 50`), and the
+/// lines under it (a diff, certificates).
+fn change(section: &str, attr: &AttributePlan, paint: Paint) -> (String, Vec<String>) {
+    let not_returned = if attr.before_known {
+        ""
     } else {
-        attr.after.as_ref().map_or_else(|| "null".to_owned(), shown)
-    }
-}
-
-fn before(attr: &AttributePlan) -> String {
-    if attr.sensitive {
-        "(sensitive)".to_owned()
-    } else if attr.before_known {
-        attr.before
-            .as_ref()
-            .map_or_else(|| "null".to_owned(), shown)
-    } else {
-        "(not returned by the server)".to_owned()
-    }
-}
-
-fn attribute_line(
-    item: &str,
-    attr: &AttributePlan,
-    operation: Operation,
-    paint: &dyn Fn(&str, &str) -> String,
-) -> String {
-    let after = after(attr);
-    let name = format!("{item}.{}", attr.name);
-    match attr.role {
-        AttributeRole::Change if operation == Operation::Create => {
-            format!("  {} {name}: {after}", paint(GREEN, "+"))
-        }
-        AttributeRole::Change => {
+        " (not returned by the server)"
+    };
+    match value::shown(section, attr) {
+        Shown::Sensitive => (" (sensitive) -> (sensitive)".to_owned(), Vec::new()),
+        Shown::OneLine { before, after } => (
             format!(
-                "  {} {name}: {} -> {after}",
-                paint(YELLOW, "~"),
-                before(attr)
-            )
+                " {} -> {after}",
+                before.as_deref().unwrap_or("(not returned by the server)")
+            ),
+            Vec::new(),
+        ),
+        Shown::Lines(diff) => (not_returned.to_owned(), diff_lines(&diff, paint)),
+        Shown::Certificates(change) => (not_returned.to_owned(), certificate_lines(change, paint)),
+    }
+}
+
+/// A value set where there was none (an item created, a write-only secret, a trigger).
+fn created(section: &str, attr: &AttributePlan, paint: Paint) -> (String, Vec<String>) {
+    match value::shown(section, attr) {
+        Shown::Sensitive => (" (sensitive)".to_owned(), Vec::new()),
+        Shown::OneLine { after, .. } => (format!(" {after}"), Vec::new()),
+        Shown::Lines(diff) => (String::new(), diff_lines(&diff, paint)),
+        Shown::Certificates(change) => (String::new(), certificate_lines(change, paint)),
+    }
+}
+
+/// A unified diff, line by line: `@@ -1,3 +1,3 @@`, then ` `, `-` and `+` lines.
+fn diff_lines(diff: &crate::plan::LineDiff, paint: Paint) -> Vec<String> {
+    let mut lines = Vec::new();
+    for hunk in &diff.hunks {
+        lines.push(paint.paint(HUNK, &value::hunk_header(hunk)));
+        for line in &hunk.lines {
+            let (text, newline) = value::diff_line(line);
+            let style = match line.op {
+                crate::plan::LineOp::Equal => None,
+                crate::plan::LineOp::Delete => Some(REMOVE),
+                crate::plan::LineOp::Insert => Some(ADD),
+            };
+            lines.push(style.map_or_else(|| text.clone(), |s| paint.paint(s, &text)));
+            if !newline {
+                lines.push(paint.paint(NOTE, value::NO_NEWLINE));
+            }
         }
-        AttributeRole::WriteOnly => format!(
-            "  {} {name}: {after} {}",
-            paint(YELLOW, "~"),
-            paint(DIM, "(write-only: sent with this change)")
+    }
+    lines
+}
+
+/// The certificates before (`-`) and after (`+`), each by subject, issuer, fingerprint and
+/// end of validity.
+fn certificate_lines(change: &CertificateChange, paint: Paint) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(before) = &change.before {
+        blocks(&mut lines, '-', REMOVE, before, paint);
+    }
+    blocks(&mut lines, '+', ADD, &change.after, paint);
+    lines
+}
+
+fn blocks(lines: &mut Vec<String>, mark: char, style: Style, blocks: &[PemBlock], paint: Paint) {
+    let marked = |text: &str| paint.paint(style, &format!("{mark} {text}"));
+    if blocks.is_empty() {
+        lines.push(marked("(no certificate)"));
+    }
+    for block in blocks {
+        match block {
+            PemBlock::Certificate(cert) => {
+                lines.push(marked(&format!(
+                    "subject   {}",
+                    value::escape(&cert.subject)
+                )));
+                lines.push(format!("  issuer    {}", value::escape(&cert.issuer)));
+                lines.push(format!("  sha256    {}", cert.sha256));
+                lines.push(format!(
+                    "  not after {}{}",
+                    cert.not_after,
+                    validity(cert.validity, paint)
+                ));
+            }
+            PemBlock::Unreadable => {
+                lines.push(marked(
+                    "(a CERTIFICATE block that is not a readable X.509 certificate)",
+                ));
+            }
+            PemBlock::Other { label } => {
+                lines.push(marked(&format!(
+                    "(a {} block, not shown)",
+                    value::escape(label)
+                )));
+            }
+            PemBlock::NotPem => lines.push(marked("(text that holds no PEM block)")),
+        }
+    }
+}
+
+/// ` (expired)`, ` (expires in 12 days)`: a certificate worth a second look.
+fn validity(validity: Validity, paint: Paint) -> String {
+    match validity {
+        Validity::Valid => String::new(),
+        Validity::Expiring { days_left } => format!(
+            " {}",
+            paint.paint(
+                WARN,
+                &format!("(expires {})", crate::certificate::days_phrase(days_left))
+            )
         ),
-        AttributeRole::Trigger => format!(
-            "  {} {name}: {after} {}",
-            paint(CYAN, "+"),
-            paint(DIM, "(not persisted: triggers a test)")
-        ),
+        Validity::Expired => format!(" {}", paint.paint(BAD, "(expired)")),
+        Validity::NotYetValid => format!(" {}", paint.paint(WARN, "(not valid yet)")),
+    }
+}
+
+fn indent(lines: &[String], by: &str) -> Vec<String> {
+    lines.iter().map(|l| format!("{by}{l}")).collect()
+}
+
+fn push_block(out: &mut String, lines: &[String]) {
+    for line in lines {
+        let _ = writeln!(out, "{BLOCK_INDENT}{line}");
     }
 }

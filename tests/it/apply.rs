@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use crate::common::{
-    Control, Fault, Recorded, Run, start_sandbox, tfe_admin, tfe_admin_against as run, workdir,
+    Control, Fault, Recorded, Run, plan_document, start_sandbox, tfe_admin,
+    tfe_admin_against as run, workdir,
 };
 use serde_json::{Value, json};
 use tfe_admin::sandbox::Sandbox;
@@ -263,6 +264,7 @@ async fn a_saved_plan_applies_without_asking_and_a_stale_one_is_refused() {
     let env = [("PW", SECRET)];
     let planned = run(&sandbox, dir.path(), &["plan", "--out", "p.json"], &env).await;
     assert_eq!(planned.code, Some(0), "{}", planned.stderr);
+    let _ = plan_document(&std::fs::read_to_string(dir.path().join("p.json")).unwrap_or_default());
     // Someone changes a planned attribute by hand: the plan is stale.
     control
         .set_state(state(&json!({"general": {"api-rate-limit": 35}})))

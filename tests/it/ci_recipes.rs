@@ -718,7 +718,9 @@ fn exit_2_passes_a_pull_request_plan_and_fails_the_drift_check() {
     }
 }
 
-use crate::common::{Script, link_tfe_admin, repo_text, run_bash, schema_problems, stand_in};
+use crate::common::{
+    Script, link_tfe_admin, plan_document, repo_text, run_bash, schema_problems, stand_in,
+};
 
 #[test]
 fn every_recipe_matches_its_cis_public_schema() {
@@ -1114,6 +1116,9 @@ fn the_github_drift_job_keeps_one_issue_open_while_the_drift_lasts() {
     assert!(!checked.ok, "drift must fail the job: {checked:?}");
     let drift = std::fs::read_to_string(dir.path().join("drift.md")).unwrap_or_default();
     assert_eq!(drift, DRIFT_LINES);
+    // The plan the drift list was read from is one the published schema accepts.
+    let _ =
+        plan_document(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap_or_default());
     let Some(reported) = reported else {
         panic!("no report after drift")
     };

@@ -550,3 +550,31 @@ pub fn link_tfe_admin(bin: &Path) {
         panic!("cannot link {}: {e}", real.display());
     }
 }
+
+/// A JSON plan (the output of `plan --format json`, or a saved plan), parsed and checked
+/// against the committed `schema/plan.schema.json`: panics naming every problem, so that no
+/// test reads a plan that its published schema would refuse.
+#[must_use]
+pub fn plan_document(text: &str) -> Value {
+    let document: Value = match serde_json::from_str(text) {
+        Ok(document) => document,
+        Err(e) => panic!("not a JSON document: {e}\n{text}"),
+    };
+    let schema: Value = match serde_json::from_str(&repo_text("schema/plan.schema.json")) {
+        Ok(schema) => schema,
+        Err(e) => panic!("schema/plan.schema.json is not JSON: {e}"),
+    };
+    let validator = match jsonschema::validator_for(&schema) {
+        Ok(validator) => validator,
+        Err(e) => panic!("schema/plan.schema.json does not compile: {e}"),
+    };
+    let problems: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "the plan does not fit schema/plan.schema.json: {problems:#?}\n{text}"
+    );
+    document
+}

@@ -8,7 +8,9 @@ use std::path::Path;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 
-use crate::common::{Control, Fault, Run, start_sandbox, tfe_admin, tfe_admin_against, workdir};
+use crate::common::{
+    Control, Fault, Run, plan_document, start_sandbox, tfe_admin, tfe_admin_against, workdir,
+};
 
 const YAML: &str = "general:\n  api-rate-limit: 45\n";
 
@@ -303,6 +305,9 @@ async fn plan_redacts_what_the_server_echoes_in_every_format() {
             tfe_admin_against(&sandbox, dir.path(), &["plan", "--format", format], &env).await;
         assert_eq!(run.code, Some(0), "{format}: {}", run.stderr);
         assert_redacted(format, &run, &token);
+        if format == "json" {
+            let _ = plan_document(&run.stdout);
+        }
         assert!(
             run.stdout.contains("hi (sensitive) (sensitive)"),
             "{format}: {}",
@@ -336,6 +341,7 @@ async fn plan_redacts_what_the_server_echoes_in_every_format() {
     let run = tfe_admin_against(&sandbox, dir.path(), &["plan", "--out", "p.json"], &env).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let saved = std::fs::read_to_string(dir.path().join("p.json")).unwrap_or_default();
+    let _ = plan_document(&saved);
     for text in forbidden(&token) {
         assert!(!saved.contains(&text), "the saved plan holds {text:?}");
     }
@@ -454,6 +460,7 @@ async fn a_plan_file_edited_to_another_address_sends_nothing_anywhere() {
     assert_eq!(planned.code, Some(0), "{}", planned.stderr);
     let path = dir.path().join("p.json");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let _ = plan_document(&text);
     let edited = text.replace(&ours.url(), &theirs.url());
     assert_ne!(edited, text, "the plan records its address");
     if let Err(e) = std::fs::write(&path, edited) {

@@ -25,3 +25,4 @@ mod references;
 mod release;
 mod sandbox;
 mod tls;
+mod values;

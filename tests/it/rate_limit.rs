@@ -7,7 +7,9 @@
 
 use serde_json::json;
 
-use crate::common::{Control, Fault, Run, start_sandbox, tfe_admin_against, workdir};
+use crate::common::{
+    Control, Fault, Run, plan_document, start_sandbox, tfe_admin_against, workdir,
+};
 
 const FOUR_SECTIONS: &str = "\
 general:
@@ -260,6 +262,8 @@ async fn a_429_during_the_saved_plans_re_read_is_not_blamed_on_a_race() {
     let dir = workdir("general:\n  api-rate-limit: 50\n");
     let saved = tfe_admin_against(&sandbox, dir.path(), &["plan", "--out", "tfe.plan"], &[]).await;
     assert_eq!(saved.code, Some(0), "{}", saved.stderr);
+    let _ =
+        plan_document(&std::fs::read_to_string(dir.path().join("tfe.plan")).unwrap_or_default());
     control
         .fault(
             Fault::new("/api/v2/admin/general-settings", 429)
