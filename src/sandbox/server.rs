@@ -12,7 +12,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
@@ -300,7 +300,9 @@ async fn api(
         _ => format!("ip:{}", peer.ip()),
     };
     let limit = lock(&app.run).rate_limit;
-    if let Err(reset) = lock(&app.limiter).check(&key, limit, Instant::now()) {
+    // Tokio's clock, which a paused test clock moves: the window is tested without waiting.
+    let now = tokio::time::Instant::now().into_std();
+    if let Err(reset) = lock(&app.limiter).check(&key, limit, now) {
         return too_many_requests(limit, reset);
     }
     routes::dispatch(app, method, uri, kind, body, keep).await
@@ -373,4 +375,102 @@ fn without_secrets(mut body: Value) -> Value {
         }
     }
     body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "sandbox-test-admin-token-0123456789";
+
+    /// An in-memory sandbox with its control plane on, and a way to send it a request
+    /// without a network: the same path every request takes, on the test's (paused) clock.
+    fn app(rate_limit: u32) -> Arc<App> {
+        let mut config = SandboxConfig::new(TOKEN);
+        config.control = true;
+        config.rate_limit = rate_limit;
+        Arc::new(App::new(config, Db::default()))
+    }
+
+    async fn send(app: &Arc<App>, method: &str, path: &str, body: &str) -> Response {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_owned()));
+        let Ok(request) = request else {
+            panic!("bad request {method} {path}")
+        };
+        let peer = Peer(SocketAddr::from(([127, 0, 0, 1], 40_000)));
+        handle(
+            State(Arc::clone(app)),
+            Extension(ConnectInfo(peer)),
+            request,
+        )
+        .await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn latency_delays_api_responses_only() {
+        let app = app(0);
+        let put = send(&app, "PUT", "/_sandbox/latency", r#"{"ms": 300}"#).await;
+        assert!(put.status().is_success(), "{}", put.status());
+        let timed = |method: &'static str, path: &'static str| {
+            let app = Arc::clone(&app);
+            async move {
+                let started = tokio::time::Instant::now();
+                let status = send(&app, method, path, "").await.status();
+                (status, started.elapsed())
+            }
+        };
+        assert_eq!(
+            timed("GET", "/api/v2/admin/general-settings").await,
+            (StatusCode::OK, Duration::from_millis(300))
+        );
+        // The control plane is never slowed down: tests read and set state at once.
+        assert_eq!(
+            timed("GET", "/_sandbox/state").await,
+            (StatusCode::OK, Duration::ZERO)
+        );
+        send(&app, "PUT", "/_sandbox/latency", r#"{"ms": 0}"#).await;
+        assert_eq!(
+            timed("GET", "/api/v2/admin/general-settings").await,
+            (StatusCode::OK, Duration::ZERO)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_frees_a_slot_once_its_reset_has_passed() {
+        let app = app(5);
+        for _ in 0..5 {
+            let ok = send(&app, "GET", "/api/v2/admin/general-settings", "").await;
+            assert_eq!(ok.status(), StatusCode::OK);
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        let refused = send(&app, "GET", "/api/v2/admin/general-settings", "").await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        let reset: f64 = refused
+            .headers()
+            .get("x-ratelimit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1.0);
+        // The first of the five leaves the window 500 ms from now.
+        assert!((reset - 0.5).abs() < 0.01, "reset {reset}");
+        tokio::time::advance(Duration::from_millis(499)).await;
+        let early = send(&app, "GET", "/api/v2/admin/general-settings", "").await;
+        assert_eq!(
+            early.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "a slot freed early"
+        );
+        tokio::time::advance(Duration::from_millis(1)).await;
+        let freed = send(&app, "GET", "/api/v2/admin/general-settings", "").await;
+        assert_eq!(
+            freed.status(),
+            StatusCode::OK,
+            "waiting the reset frees a slot"
+        );
+    }
 }

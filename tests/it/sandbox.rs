@@ -6,7 +6,7 @@
 use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::{Api, Control, Fault, Reply, start_sandbox, start_sandbox_with};
 use serde_json::{Value, json};
@@ -1173,9 +1173,8 @@ async fn the_rate_limit_answers_429_then_frees_after_the_reset() {
         control.outbox().await;
     }
 
-    tokio::time::sleep(Duration::from_secs_f64(reset) + Duration::from_millis(50)).await;
-    let reply = api.get("admin/general-settings").await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
+    // That waiting the reset frees a slot is tested on a paused clock, without waiting:
+    // `sandbox::server`'s `a_429_frees_a_slot_once_its_reset_has_passed`.
 
     // Requests without a known token count per IP.
     let anonymous = api.with_token(None);
@@ -1256,36 +1255,8 @@ async fn faults_replace_the_next_matching_responses() {
     sandbox.shutdown().await;
 }
 
-#[tokio::test]
-async fn latency_delays_api_responses_only() {
-    let sandbox = start_sandbox().await;
-    let api = Api::admin(&sandbox);
-    let control = Control::new(&sandbox);
-    control.latency(300).await;
-    let started = Instant::now();
-    assert_eq!(api.get("admin/general-settings").await.status, 200);
-    assert!(
-        started.elapsed() >= Duration::from_millis(300),
-        "{:?}",
-        started.elapsed()
-    );
-    let started = Instant::now();
-    control.state().await;
-    assert!(
-        started.elapsed() < Duration::from_millis(300),
-        "{:?}",
-        started.elapsed()
-    );
-    control.latency(0).await;
-    let started = Instant::now();
-    assert_eq!(api.get("admin/general-settings").await.status, 200);
-    assert!(
-        started.elapsed() < Duration::from_millis(300),
-        "{:?}",
-        started.elapsed()
-    );
-    sandbox.shutdown().await;
-}
+// That latency slows API responses and never the control plane is tested on a paused clock,
+// without waiting: `sandbox::server`'s `latency_delays_api_responses_only`.
 
 // ---------------------------------------------------------------------------------------------
 // Routing
@@ -1658,22 +1629,23 @@ fn stop(child: &mut std::process::Child) {
         let pid = child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
         assert!(sent.is_ok_and(|s| s.success()), "cannot signal {pid}");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            match child.try_wait() {
-                Ok(Some(status)) => {
-                    assert!(status.success(), "exit status {status}");
-                    break;
-                }
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+        // Waited for by a thread, given at most ten seconds: no polling, no sleep.
+        let pid = child.id();
+        let (sender, exited) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let _ = sender.send(child.wait());
+            });
+            match exited.recv_timeout(Duration::from_secs(10)) {
+                Ok(Ok(status)) => assert!(status.success(), "exit status {status}"),
                 other => {
-                    let _ = child.kill();
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &pid.to_string()])
+                        .status();
                     panic!("the sandbox did not stop on SIGTERM: {other:?}");
                 }
             }
-        }
+        });
         let mut stderr = String::new();
         if let Some(mut pipe) = child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
