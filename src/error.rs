@@ -77,8 +77,21 @@ pub enum Error {
         #[source]
         source: crate::bounded::ReadError,
     },
-    #[error("{} is not a saved plan of this tool ({reason})", path.display())]
-    PlanFormat { path: PathBuf, reason: String },
+    #[error("{} is not a saved plan of this tool", path.display())]
+    PlanFormat {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{} is a saved plan of format version {found}; this tool reads version {expected}",
+        path.display()
+    )]
+    PlanVersion {
+        path: PathBuf,
+        found: u32,
+        expected: u32,
+    },
     #[error(
         "no TFE address: a saved plan does not choose where the token is sent (it was made \
          against {planned})"
@@ -93,8 +106,8 @@ pub enum Error {
         reference: String,
         problem: ReferenceError,
     },
-    #[error("{0}")]
-    UnknownSection(String),
+    #[error(transparent)]
+    UnknownSection(#[from] crate::export::UnknownSection),
     #[error("give either a saved plan or -f files, not both")]
     PlanAndFiles,
     #[error("{failed} of {total} sections did not apply")]
@@ -155,6 +168,15 @@ impl Error {
             Error::Blocked { reason: BlockReason::DeleteRefused { .. }, .. } => Some(
                 "nothing was written: list the item in the file (or set `prune: false`), or stop \
                  its use, then plan again"
+                    .to_owned(),
+            ),
+            Error::UnknownSection(unknown) => Some(match unknown.suggestion {
+                Some(close) => format!("did you mean `--section {close}`?"),
+                None => "name the sections as the file does (`tfe-admin schema` lists them)"
+                    .to_owned(),
+            }),
+            Error::PlanVersion { .. } => Some(
+                "a saved plan is applied by the release that made it: plan again with this one"
                     .to_owned(),
             ),
             Error::AddressMismatch { .. } => Some("run the saved plan against the address it was made for, or plan again".to_owned()),

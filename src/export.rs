@@ -294,22 +294,33 @@ fn comment(out: &mut String, indent: &str, text: &str) {
 /// named. Actions-only sections have nothing to export.
 ///
 /// # Errors
-/// A name that is not a section, with the list of those that are.
-pub fn sections(names: &[String]) -> Result<Vec<&'static SectionSpec>, String> {
+/// A name that is not a section, with the closest one and the list of those that are.
+pub fn sections(names: &[String]) -> Result<Vec<&'static SectionSpec>, UnknownSection> {
     let all: Vec<&'static SectionSpec> = crate::catalogue::file_sections().collect();
     for name in names {
         if !all.iter().any(|s| s.key == name) {
-            let keys: Vec<&str> = all.iter().map(|s| s.key).collect();
-            return Err(format!(
-                "unknown section `{name}`; the sections are: {}",
-                keys.join(", ")
-            ));
+            let known: Vec<&'static str> = all.iter().map(|s| s.key).collect();
+            return Err(UnknownSection {
+                name: name.clone(),
+                suggestion: crate::catalogue::suggest(name, known.iter().copied()),
+                known,
+            });
         }
     }
     Ok(all
         .into_iter()
         .filter(|s| names.is_empty() || names.iter().any(|n| n == s.key))
         .collect())
+}
+
+/// `--section NAME` names no section of the file format.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown section `{name}`; the sections are: {}", known.join(", "))]
+pub struct UnknownSection {
+    pub name: String,
+    /// The section it is closest to, if any is close.
+    pub suggestion: Option<&'static str>,
+    pub known: Vec<&'static str>,
 }
 
 #[cfg(test)]

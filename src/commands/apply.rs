@@ -147,17 +147,15 @@ fn read_plan(path: &Path) -> Result<Plan, Error> {
             path: path.to_owned(),
             source,
         })?;
-    let mut plan: Plan = serde_json::from_slice(&bytes).map_err(|e| Error::PlanFormat {
+    let mut plan: Plan = serde_json::from_slice(&bytes).map_err(|source| Error::PlanFormat {
         path: path.to_owned(),
-        reason: e.to_string(),
+        source,
     })?;
     if plan.format_version != FORMAT_VERSION {
-        return Err(Error::PlanFormat {
+        return Err(Error::PlanVersion {
             path: path.to_owned(),
-            reason: format!(
-                "format version {}, this tool reads {FORMAT_VERSION}",
-                plan.format_version
-            ),
+            found: plan.format_version,
+            expected: FORMAT_VERSION,
         });
     }
     for section in &mut plan.sections {

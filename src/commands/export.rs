@@ -11,7 +11,7 @@ use crate::{config, live, options, output};
 use super::connect;
 
 pub fn run(args: &ExportArgs) -> Result<u8, Error> {
-    let sections = export::sections(&args.sections).map_err(Error::UnknownSection)?;
+    let sections = export::sections(&args.sections)?;
     let connection = options::connection(&args.connection, &options::process_env)?;
     let runtime = connect::runtime()?;
     let text = runtime.block_on(async {

@@ -625,3 +625,35 @@ async fn auto_approve_writes_after_its_own_read_and_verifies_with_a_fresh_get() 
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_is_not_a_saved_plan_of_this_format_is_refused_before_any_request() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    let dir = workdir("general:\n  api-rate-limit: 45\n");
+    let planned = run(&sandbox, dir.path(), &["plan", "--out", "p.json"], &[]).await;
+    assert_eq!(planned.code, Some(0), "{}", planned.stderr);
+    let saved = std::fs::read_to_string(dir.path().join("p.json")).unwrap_or_default();
+    let older = saved.replace("\"format-version\": 2", "\"format-version\": 1");
+    assert_ne!(older, saved);
+    for (contents, expected) in [
+        (
+            "{\"not\": \"a plan\"}".to_owned(),
+            "error: p.json is not a saved plan of this tool\ncaused by: missing field",
+        ),
+        (
+            older,
+            "error: p.json is a saved plan of format version 1; this tool reads version 2\n\
+             hint: a saved plan is applied by the release that made it: plan again with this one\n",
+        ),
+    ] {
+        if let Err(e) = std::fs::write(dir.path().join("p.json"), contents) {
+            panic!("{e}");
+        }
+        control.clear_requests().await;
+        let refused = run(&sandbox, dir.path(), &["apply", "p.json"], &[]).await;
+        assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+        assert!(refused.stderr.starts_with(expected), "{}", refused.stderr);
+        assert!(control.requests().await.is_empty(), "a request was sent");
+    }
+}

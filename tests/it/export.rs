@@ -181,7 +181,10 @@ async fn sections_can_be_chosen_and_unknown_ones_are_refused() {
     .await;
     assert_eq!(bad.code, Some(1));
     assert!(
-        bad.stderr.contains("unknown section `genral`"),
+        bad.stderr.contains("unknown section `genral`")
+            && bad
+                .stderr
+                .contains("hint: did you mean `--section general`?"),
         "{}",
         bad.stderr
     );
