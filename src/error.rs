@@ -10,7 +10,8 @@ use crate::api::ApiError;
 use crate::api::http::BuildError;
 use crate::apply::StaleError;
 use crate::config::Invalid;
-use crate::config::diagnostic::Problem;
+use crate::config::diagnostic::Reason;
+use crate::config::interpolate::ReferenceError as UnresolvedReference;
 use crate::config::interpolate::ReferenceError;
 use crate::live::LiveError;
 use crate::options::OptionsError;
@@ -216,8 +217,8 @@ impl Error {
 /// The remedy for invalid files, from the kinds of their problems: a missing file first (nothing
 /// else can be checked without it), then unset variables, then literal secrets.
 fn invalid_hint(invalid: &Invalid) -> String {
-    let problems = || invalid.diagnostics.iter().map(|d| (&d.problem, &d.file));
-    if let Some((_, file)) = problems().find(|(p, _)| **p == Problem::MissingFile) {
+    let problems = || invalid.diagnostics.iter().map(|d| (&d.reason, &d.file));
+    if let Some((_, file)) = problems().find(|(p, _)| **p == Reason::MissingFile) {
         return format!(
             "write {file} (`tfe-admin export -o {file}` takes the live settings as a start), or \
              name an existing file with -f (without -f, tfe-admin reads ./tfe-admin.yaml)"
@@ -225,7 +226,7 @@ fn invalid_hint(invalid: &Invalid) -> String {
     }
     let mut unset: Vec<&str> = problems()
         .filter_map(|(p, _)| match p {
-            Problem::UnsetVariable { name } => Some(name.as_str()),
+            Reason::Reference(UnresolvedReference::UnsetVariable { name }) => Some(name.as_str()),
             _ => None,
         })
         .collect();
@@ -242,7 +243,7 @@ fn invalid_hint(invalid: &Invalid) -> String {
              attribute the file does not mention is left as it is)"
         );
     }
-    if problems().any(|(p, _)| *p == Problem::LiteralSecret) {
+    if problems().any(|(p, _)| *p == Reason::LiteralSecret) {
         return "keep secrets out of the file: `password: ${env:TFE_ADMIN_SMTP_PASSWORD}` or \
                 `${file:secrets/smtp-password}`"
             .to_owned();
@@ -308,7 +309,7 @@ pub fn render(error: &Error) -> String {
     // The exported text was never written: its lines and columns would point nowhere.
     if let Error::ExportInvalid { problems } = error {
         for p in problems {
-            let _ = writeln!(out, "{}: {}", p.path, p.message);
+            let _ = writeln!(out, "{}: {}", p.path, p.reason);
         }
     }
     let _ = writeln!(out, "error: {error}");
@@ -350,6 +351,50 @@ mod tests {
         assert_eq!(
             render(&error),
             "error: cannot write out.yaml\ncaused by: disk \\u{1b}[2J full\\r\\nhint: forged\n"
+        );
+    }
+
+    fn invalid(reason: Reason) -> Error {
+        let pos = crate::config::yaml::Pos {
+            file: std::sync::Arc::from("tfe-admin.yaml"),
+            line: 3,
+            col: 13,
+        };
+        let path = crate::config::diagnostic::SettingPath::root()
+            .key("smtp")
+            .key("password");
+        Error::Invalid(Invalid {
+            diagnostics: vec![crate::config::diagnostic::Diagnostic::error(
+                &pos, path, reason,
+            )],
+            files: vec!["tfe-admin.yaml".to_owned()],
+        })
+    }
+
+    #[test]
+    fn the_hint_follows_the_reason_never_its_words() {
+        let secret_hint = "keep secrets out of the file";
+        let literal = invalid(Reason::LiteralSecret);
+        assert!(render(&literal).contains("literal secret: reference it as"));
+        assert!(literal.hint().is_some_and(|h| h.starts_with(secret_hint)));
+        // The same words from elsewhere (a catalogue rule) are not that reason.
+        let lookalike = invalid(Reason::Catalogue {
+            message: "literal secret: reference it as `${env:NAME}`".to_owned(),
+        });
+        assert!(
+            lookalike
+                .hint()
+                .is_some_and(|h| !h.starts_with(secret_hint))
+        );
+        let unset = invalid(Reason::Reference(UnresolvedReference::UnsetVariable {
+            name: "TFE_ADMIN_SMTP_PASSWORD".to_owned(),
+        }));
+        assert!(
+            unset
+                .hint()
+                .is_some_and(|h| h.starts_with("set TFE_ADMIN_SMTP_PASSWORD in the environment")),
+            "{:?}",
+            unset.hint()
         );
     }
 }

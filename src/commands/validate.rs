@@ -156,7 +156,7 @@ fn diagnostic_json(diagnostic: &Diagnostic) -> Value {
         "line": diagnostic.pos.as_ref().map(|p| p.line),
         "column": diagnostic.pos.as_ref().map(|p| p.col),
         "path": diagnostic.path.to_string(),
-        "message": diagnostic.message,
+        "message": diagnostic.reason.to_string(),
     })
 }
 

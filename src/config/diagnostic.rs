@@ -129,19 +129,422 @@ impl fmt::Display for SettingPath {
     }
 }
 
-/// What kind of problem a diagnostic is, where the remedy depends on it: the hint after the
-/// list is chosen from these, never from the words of a message.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Problem {
+/// What is wrong, as data: every problem the config layer finds is one of these, put into
+/// words in one place ([`Reason`]'s `Display`), and the hint after a list of problems is chosen
+/// from these variants, never from the words. Values are quoted only as [`Found`], which
+/// validation fills only for values that are neither sensitive nor interpolated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
     /// A `-f` file (or the default `tfe-admin.yaml`) does not exist.
     MissingFile,
-    /// `${env:NAME}` names a variable that is not set.
-    UnsetVariable { name: String },
+    /// A file that cannot be read: the system's reason.
+    CannotRead {
+        error: String,
+    },
+    /// A path that is not a regular file (a directory, a FIFO).
+    NotAFile {
+        kind: &'static str,
+    },
+    /// A file over the bound; `size` when the file system said so before reading.
+    TooLarge {
+        size: Option<u64>,
+        limit: crate::bounded::Limit,
+    },
+    /// Bytes that are not UTF-8, with the first bad byte.
+    NotUtf8 {
+        byte: u8,
+    },
+    /// The YAML parser's own message.
+    Yaml {
+        message: String,
+    },
+    /// A file that holds nothing (empty, or `null`).
+    EmptyFile,
+    /// A file whose root is not a mapping.
+    RootNotAMapping {
+        found: &'static str,
+    },
+    /// A reference that cannot be resolved (or is not one).
+    Reference(super::interpolate::ReferenceError),
+    /// A top-level key that is no section.
+    UnknownSection {
+        name: String,
+        /// A section whose name is close.
+        suggestion: Option<&'static str>,
+        /// The section that has an attribute of this name.
+        owner: Option<&'static str>,
+        known: Vec<&'static str>,
+    },
+    /// A key of a section that is no attribute of it.
+    UnknownAttribute {
+        name: String,
+        section: &'static str,
+        suggestion: Option<&'static str>,
+        /// Another section that has an attribute of this name.
+        owner: Option<&'static str>,
+    },
+    /// A key the JSON Schema does not allow (inside an attribute's value).
+    UnknownKey {
+        name: String,
+        suggestion: Option<String>,
+        allowed: Vec<String>,
+    },
+    /// A read-only attribute in the file.
+    ReadOnly {
+        attribute: &'static str,
+    },
+    /// A deprecated alias beside the attribute it stands for.
+    AliasAndTarget {
+        alias: &'static str,
+        target: &'static str,
+    },
+    /// A deprecated alias (a warning).
+    Deprecated {
+        target: &'static str,
+    },
     /// A literal value in a sensitive attribute.
     LiteralSecret,
-    /// Anything else: the message says it all.
-    #[default]
-    Other,
+    /// A duration longer than Go holds.
+    DurationTooLong,
+    /// JSON text that is JSON, but not an object.
+    JsonNotAnObject,
+    /// JSON text that is not JSON: the parser's message, which names what it met and where,
+    /// never the content.
+    JsonInvalid {
+        error: String,
+    },
+    /// Text with no PEM block where one belongs.
+    NotPem,
+    /// A PEM block without its end line.
+    PemUnterminated,
+    /// A certificate past its not-after date.
+    CertificateExpired {
+        subject: String,
+        not_after: String,
+    },
+    /// A certificate that expires within [`crate::certificate::EXPIRY_WARNING_DAYS`] days.
+    CertificateExpiring {
+        subject: String,
+        not_after: String,
+        days_left: u64,
+    },
+    /// A `CERTIFICATE` block that is not a readable certificate.
+    CertificateUnreadable,
+    /// Another kind of block (a key) where a certificate belongs.
+    NotACertificate {
+        label: String,
+    },
+    /// A number YAML wrote that JSON cannot hold (`.nan`, `.inf`).
+    NotFinite,
+    /// A value of the wrong type: what the attribute expects, in words, and what was found.
+    Type {
+        expected: String,
+        found: &'static str,
+        /// A number or boolean where text belongs: quoting it would make it text.
+        quote: bool,
+    },
+    AtLeast {
+        limit: String,
+        found: Option<Found>,
+    },
+    AtMost {
+        limit: String,
+        found: Option<Found>,
+    },
+    OneOf {
+        options: Vec<String>,
+        found: Option<Found>,
+    },
+    NotADuration {
+        found: Option<Found>,
+    },
+    NotAUrl {
+        prefixes: Vec<String>,
+        allow_blank: bool,
+        found: Option<Found>,
+    },
+    NotAnEmail {
+        found: Option<Found>,
+    },
+    NotASha256 {
+        found: Option<Found>,
+    },
+    /// A list that must have at least one entry.
+    NoEntries,
+    /// Keys the schema does not allow, found inside a value.
+    UnknownKeys {
+        names: Vec<String>,
+    },
+    NotOfTheForm {
+        found: Option<Found>,
+    },
+    NotAFormat {
+        format: String,
+        found: Option<Found>,
+    },
+    Missing {
+        property: String,
+    },
+    NotAllowedHere,
+    SchemaMismatch,
+    /// A problem the catalogue describes in its own words (a section's kind, a rule of the
+    /// API, an item's rule); the catalogue builds those messages.
+    Catalogue {
+        message: String,
+    },
+    /// The section's typed struct refused a value the schema accepted.
+    DoesNotFit {
+        section: &'static str,
+        error: String,
+    },
+    /// The generated schema does not compile: a bug of this tool.
+    SchemaDoesNotCompile,
+}
+
+/// A value as a message may quote it: never a sensitive or interpolated one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// Text, cut to its first 60 characters.
+    Text(String),
+    /// A number as YAML wrote it.
+    Number(String),
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Found::Text(text) => write!(f, " (found {text:?})"),
+            Found::Number(n) => write!(f, " (found {n})"),
+        }
+    }
+}
+
+/// ` (found "x")`, or nothing.
+struct FoundSuffix<'a>(&'a Option<Found>);
+
+impl fmt::Display for FoundSuffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(found) => found.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    #[allow(clippy::too_many_lines)]
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::MissingFile => f.write_str("no such file"),
+            Reason::CannotRead { error } => write!(f, "cannot read the file: {error}"),
+            Reason::NotAFile { kind } => write!(f, "is {kind}, not a YAML file"),
+            Reason::TooLarge {
+                size: Some(size),
+                limit,
+            } => write!(
+                f,
+                "the file is {size} bytes; a desired-state file may have at most {} ({limit})",
+                limit.bytes
+            ),
+            Reason::TooLarge { size: None, limit } => write!(
+                f,
+                "the file holds more than {} bytes ({limit}), the most a desired-state file may \
+                 have",
+                limit.bytes
+            ),
+            Reason::NotUtf8 { byte } => {
+                write!(
+                    f,
+                    "not UTF-8 text (byte 0x{byte:02X}); is this a binary file?"
+                )
+            }
+            Reason::Yaml { message } | Reason::Catalogue { message } => f.write_str(message),
+            Reason::EmptyFile => f.write_str(
+                "the file holds no settings (it is empty or null): expected a mapping of \
+                 settings sections, like `general:` (write `{}` to manage nothing)",
+            ),
+            Reason::RootNotAMapping { found } => write!(
+                f,
+                "expected a mapping of settings sections, like `general:`, found {found}"
+            ),
+            Reason::Reference(e) => e.fmt(f),
+            Reason::UnknownSection {
+                name,
+                suggestion: Some(close),
+                ..
+            } => write!(f, "unknown section `{name}`; did you mean `{close}`?"),
+            Reason::UnknownSection {
+                name,
+                owner: Some(owner),
+                ..
+            } => write!(
+                f,
+                "unknown section `{name}`: it is an attribute of `{owner}`; put it under \
+                 `{owner}:`"
+            ),
+            Reason::UnknownSection { name, known, .. } => write!(
+                f,
+                "unknown section `{name}`; the sections are: {}",
+                known.join(", ")
+            ),
+            Reason::UnknownAttribute {
+                name,
+                section,
+                suggestion: Some(close),
+                ..
+            } => write!(
+                f,
+                "unknown attribute `{name}` in `{section}`; did you mean `{close}`?"
+            ),
+            Reason::UnknownAttribute {
+                name,
+                section,
+                owner: Some(owner),
+                ..
+            } => write!(
+                f,
+                "unknown attribute `{name}` in `{section}`: it belongs to section `{owner}`"
+            ),
+            Reason::UnknownAttribute { name, section, .. } => write!(
+                f,
+                "unknown attribute `{name}` in `{section}` (see `tfe-admin schema` for the \
+                 attributes)"
+            ),
+            Reason::UnknownKey {
+                name,
+                suggestion: Some(close),
+                ..
+            } => write!(f, "unknown key `{name}`; did you mean `{close}`?"),
+            Reason::UnknownKey { name, allowed, .. } if allowed.is_empty() => {
+                write!(f, "unknown key `{name}`")
+            }
+            Reason::UnknownKey { name, allowed, .. } => {
+                write!(f, "unknown key `{name}`; expected {}", allowed.join(", "))
+            }
+            Reason::ReadOnly { attribute } => write!(
+                f,
+                "`{attribute}` is read-only: TFE sets it itself; remove it from the file"
+            ),
+            Reason::AliasAndTarget { alias, target } => write!(
+                f,
+                "set either `{target}` or its deprecated alias `{alias}`, not both"
+            ),
+            Reason::Deprecated { target } => {
+                write!(f, "deprecated: use `{target}` instead (the same setting)")
+            }
+            Reason::LiteralSecret => f.write_str(
+                "literal secret: reference it as `${env:NAME}` or `${file:path}` (or pass \
+                 --allow-literal-secrets)",
+            ),
+            Reason::DurationTooLong => f.write_str(
+                "too long: a duration is at most 2562047h47m16.854775807s, the longest Go holds \
+                 (TFE refuses longer ones)",
+            ),
+            Reason::JsonNotAnObject => f.write_str(
+                "not a JSON object: expected the contents of a service account key file",
+            ),
+            Reason::JsonInvalid { error } => write!(
+                f,
+                "not valid JSON ({error}): expected the contents of a service account key file"
+            ),
+            Reason::NotPem => {
+                f.write_str("does not look like PEM text (no `-----BEGIN ...-----` line)")
+            }
+            Reason::PemUnterminated => {
+                f.write_str("a PEM block without its `-----END ...-----` line")
+            }
+            Reason::CertificateExpired { subject, not_after } => {
+                write!(f, "the certificate `{subject}` expired at {not_after}")
+            }
+            Reason::CertificateExpiring {
+                subject,
+                not_after,
+                days_left,
+            } => write!(
+                f,
+                "the certificate `{subject}` expires at {not_after} ({}): renew it",
+                crate::certificate::days_phrase(*days_left)
+            ),
+            Reason::CertificateUnreadable => {
+                f.write_str("a CERTIFICATE block that is not a readable X.509 certificate")
+            }
+            Reason::NotACertificate { label } => write!(
+                f,
+                "holds a `{label}` block where a certificate belongs: is this the right file?"
+            ),
+            Reason::NotFinite => f.write_str("not a finite number"),
+            Reason::Type {
+                expected,
+                found,
+                quote,
+            } => {
+                write!(f, "expected {expected}, found {found}")?;
+                if *quote {
+                    f.write_str("; quote the value to write it as text")?;
+                }
+                Ok(())
+            }
+            Reason::AtLeast { limit, found } => {
+                write!(f, "must be at least {limit}{}", FoundSuffix(found))
+            }
+            Reason::AtMost { limit, found } => {
+                write!(f, "must be at most {limit}{}", FoundSuffix(found))
+            }
+            Reason::OneOf { options, found } => write!(
+                f,
+                "must be one of: {}{}",
+                options.join(", "),
+                FoundSuffix(found)
+            ),
+            Reason::NotADuration { found } => write!(
+                f,
+                "not a duration{}: write a number and a unit (h, m, s, ms), like 90m, 2h or 1h30m",
+                FoundSuffix(found)
+            ),
+            Reason::NotAUrl {
+                prefixes,
+                allow_blank,
+                found,
+            } => write!(
+                f,
+                "must be a URL starting with {}{}{}",
+                prefixes.join(" or "),
+                if *allow_blank {
+                    " (or empty to unset)"
+                } else {
+                    ""
+                },
+                FoundSuffix(found)
+            ),
+            Reason::NotAnEmail { found } => {
+                write!(f, "not an e-mail address{}", FoundSuffix(found))
+            }
+            Reason::NotASha256 { found } => write!(
+                f,
+                "not a SHA-256 checksum{}: expected 64 hexadecimal characters",
+                FoundSuffix(found)
+            ),
+            Reason::NoEntries => f.write_str("must list at least one entry"),
+            Reason::UnknownKeys { names } => write!(f, "unknown key `{}`", names.join("`, `")),
+            Reason::NotOfTheForm { found } => {
+                write!(f, "does not have the expected form{}", FoundSuffix(found))
+            }
+            Reason::NotAFormat { format, found } => {
+                write!(f, "not a valid {format}{}", FoundSuffix(found))
+            }
+            Reason::Missing { property } => write!(f, "missing `{property}`"),
+            Reason::NotAllowedHere => f.write_str("not allowed here"),
+            Reason::SchemaMismatch => {
+                f.write_str("does not match the schema of this attribute (see `tfe-admin schema`)")
+            }
+            Reason::DoesNotFit { section, error } => {
+                write!(f, "does not fit the `{section}` settings: {error}")
+            }
+            Reason::SchemaDoesNotCompile => {
+                f.write_str("internal error: the generated JSON Schema does not compile")
+            }
+        }
+    }
 }
 
 /// One problem, with everything needed to render it.
@@ -152,47 +555,38 @@ pub struct Diagnostic {
     pub file: Arc<str>,
     pub pos: Option<Pos>,
     pub path: SettingPath,
-    pub message: String,
-    pub problem: Problem,
+    pub reason: Reason,
 }
 
 impl Diagnostic {
     #[must_use]
-    pub fn error(pos: &Pos, path: SettingPath, message: impl Into<String>) -> Self {
+    pub fn error(pos: &Pos, path: SettingPath, reason: Reason) -> Self {
         Diagnostic {
             severity: Severity::Error,
             file: Arc::clone(&pos.file),
             pos: Some(pos.clone()),
             path,
-            message: message.into(),
-            problem: Problem::Other,
+            reason,
         }
     }
 
-    /// The same diagnostic, of this kind.
     #[must_use]
-    pub fn of_kind(self, problem: Problem) -> Self {
-        Diagnostic { problem, ..self }
-    }
-
-    #[must_use]
-    pub fn warning(pos: &Pos, path: SettingPath, message: impl Into<String>) -> Self {
+    pub fn warning(pos: &Pos, path: SettingPath, reason: Reason) -> Self {
         Diagnostic {
             severity: Severity::Warning,
-            ..Diagnostic::error(pos, path, message)
+            ..Diagnostic::error(pos, path, reason)
         }
     }
 
     /// A problem with a whole file (it cannot be read).
     #[must_use]
-    pub fn file_error(file: &Arc<str>, message: impl Into<String>) -> Self {
+    pub fn file_error(file: &Arc<str>, reason: Reason) -> Self {
         Diagnostic {
             severity: Severity::Error,
             file: Arc::clone(file),
             pos: None,
             path: SettingPath::root(),
-            message: message.into(),
-            problem: Problem::Other,
+            reason,
         }
     }
 
@@ -212,7 +606,7 @@ impl fmt::Display for Diagnostic {
         if self.severity == Severity::Warning {
             f.write_str("warning: ")?;
         }
-        f.write_str(&self.message)
+        self.reason.fmt(f)
     }
 }
 
@@ -228,7 +622,14 @@ mod tests {
             col: 5,
         };
         let path = SettingPath::root().key("smtp").key("port");
-        let d = Diagnostic::error(&pos, path, "must be at most 65535");
+        let d = Diagnostic::error(
+            &pos,
+            path,
+            Reason::AtMost {
+                limit: "65535".to_owned(),
+                found: None,
+            },
+        );
         assert_eq!(
             d.to_string(),
             "a.yaml:3:5: smtp.port: must be at most 65535"
@@ -247,7 +648,7 @@ mod tests {
             item.to_string(),
             "terraform-versions.versions[\"1.9.8\"].archs"
         );
-        let file = Diagnostic::file_error(&Arc::from("b.yaml"), "cannot read");
-        assert_eq!(file.to_string(), "b.yaml: cannot read");
+        let file = Diagnostic::file_error(&Arc::from("b.yaml"), Reason::MissingFile);
+        assert_eq!(file.to_string(), "b.yaml: no such file");
     }
 }

@@ -10,7 +10,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::diagnostic::{Diagnostic, Problem, SettingPath};
+use super::diagnostic::{Diagnostic, Reason, SettingPath};
 use super::yaml::{Node, NodeValue};
 use crate::bounded::{self, ReadError};
 
@@ -48,15 +48,11 @@ fn walk(
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    let problem = match &e {
-                        ReferenceError::UnsetVariable { name } => {
-                            Problem::UnsetVariable { name: name.clone() }
-                        }
-                        ReferenceError::Other(_) => Problem::Other,
-                    };
-                    problems.push(
-                        Diagnostic::error(&node.pos, path.clone(), e.to_string()).of_kind(problem),
-                    );
+                    problems.push(Diagnostic::error(
+                        &node.pos,
+                        path.clone(),
+                        Reason::Reference(e),
+                    ));
                 }
             }
         }

@@ -13,7 +13,7 @@ pub mod yaml;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use diagnostic::{Diagnostic, Problem, SettingPath};
+use diagnostic::{Diagnostic, Reason, SettingPath};
 use interpolate::EnvLookup;
 use yaml::{Node, NodeValue, Pos};
 
@@ -120,7 +120,11 @@ pub fn check_written(name: &str, text: &str) -> Vec<Diagnostic> {
                 line: e.line,
                 col: e.col,
             };
-            return vec![Diagnostic::error(&pos, SettingPath::root(), e.message)];
+            return vec![Diagnostic::error(
+                &pos,
+                SettingPath::root(),
+                Reason::Yaml { message: e.message },
+            )];
         }
     };
     if root.value == NodeValue::Null {
@@ -174,13 +178,8 @@ fn sort_by_position(diagnostics: &mut [Diagnostic], files: &[String]) {
 fn read_root(path: &Path, name: &Arc<str>, diagnostics: &mut Vec<Diagnostic>) -> Option<Node> {
     match read_bounded(path) {
         Ok(bytes) => parse_root(name, bytes, diagnostics),
-        Err(Unreadable::Missing) => {
-            diagnostics
-                .push(Diagnostic::file_error(name, "no such file").of_kind(Problem::MissingFile));
-            None
-        }
-        Err(Unreadable::Other(message)) => {
-            diagnostics.push(Diagnostic::file_error(name, message));
+        Err(reason) => {
+            diagnostics.push(Diagnostic::file_error(name, reason));
             None
         }
     }
@@ -197,10 +196,9 @@ fn parse_root(name: &Arc<str>, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>
             diagnostics.push(Diagnostic::error(
                 &pos,
                 SettingPath::root(),
-                format!(
-                    "not UTF-8 text (byte 0x{:02X}); is this a binary file?",
-                    bytes.get(offset).copied().unwrap_or_default()
-                ),
+                Reason::NotUtf8 {
+                    byte: bytes.get(offset).copied().unwrap_or_default(),
+                },
             ));
             return None;
         }
@@ -213,7 +211,11 @@ fn parse_root(name: &Arc<str>, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>
                 line: e.line,
                 col: e.col,
             };
-            diagnostics.push(Diagnostic::error(&pos, SettingPath::root(), e.message));
+            diagnostics.push(Diagnostic::error(
+                &pos,
+                SettingPath::root(),
+                Reason::Yaml { message: e.message },
+            ));
             return None;
         }
     };
@@ -223,8 +225,7 @@ fn parse_root(name: &Arc<str>, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>
             diagnostics.push(Diagnostic::error(
                 &root.pos,
                 SettingPath::root(),
-                "the file holds no settings (it is empty or null): expected a mapping of \
-                 settings sections, like `general:` (write `{}` to manage nothing)",
+                Reason::EmptyFile,
             ));
             None
         }
@@ -232,41 +233,26 @@ fn parse_root(name: &Arc<str>, bytes: Vec<u8>, diagnostics: &mut Vec<Diagnostic>
             diagnostics.push(Diagnostic::error(
                 &root.pos,
                 SettingPath::root(),
-                format!(
-                    "expected a mapping of settings sections, like `general:`, found {}",
-                    other.type_name()
-                ),
+                Reason::RootNotAMapping {
+                    found: other.type_name(),
+                },
             ));
             None
         }
     }
 }
 
-/// Why a file could not be read: a missing one has a remedy of its own (the hint).
-enum Unreadable {
-    Missing,
-    Other(String),
-}
-
-fn read_bounded(path: &Path) -> Result<Vec<u8>, Unreadable> {
+/// Reads a file within the bound; why not, as a reason (a missing file has a remedy of its
+/// own: the hint).
+fn read_bounded(path: &Path) -> Result<Vec<u8>, Reason> {
     use crate::bounded::{self, ReadError};
     bounded::read_file(path, bounded::DESIRED_STATE).map_err(|e| match e {
-        ReadError::Open(e) if e.kind() == std::io::ErrorKind::NotFound => Unreadable::Missing,
-        ReadError::Open(e) | ReadError::Read(e) => {
-            Unreadable::Other(format!("cannot read the file: {e}"))
-        }
-        ReadError::NotAFile { kind } => Unreadable::Other(format!("is {kind}, not a YAML file")),
-        ReadError::TooLarge {
-            size: Some(size),
-            limit,
-        } => Unreadable::Other(format!(
-            "the file is {size} bytes; a desired-state file may have at most {} ({limit})",
-            limit.bytes
-        )),
-        ReadError::TooLarge { size: None, limit } => Unreadable::Other(format!(
-            "the file holds more than {} bytes ({limit}), the most a desired-state file may have",
-            limit.bytes
-        )),
+        ReadError::Open(e) if e.kind() == std::io::ErrorKind::NotFound => Reason::MissingFile,
+        ReadError::Open(e) | ReadError::Read(e) => Reason::CannotRead {
+            error: e.to_string(),
+        },
+        ReadError::NotAFile { kind } => Reason::NotAFile { kind },
+        ReadError::TooLarge { size, limit } => Reason::TooLarge { size, limit },
     })
 }
 

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::diagnostic::{Diagnostic, SettingPath};
+use super::diagnostic::{Diagnostic, Reason, SettingPath};
 use super::interpolate::{self, EnvLookup, Reference};
 use super::yaml::{Node, NodeValue, Pos};
 
@@ -70,8 +70,9 @@ pub fn list(paths: &[PathBuf], env: EnvLookup<'_>) -> Listing {
                         });
                     }
                 }
-                Err(message) => {
-                    let problem = Diagnostic::error(&node.pos, path.clone(), message.to_string());
+                Err(problem) => {
+                    let problem =
+                        Diagnostic::error(&node.pos, path.clone(), Reason::Reference(problem));
                     listing.diagnostics.push(problem);
                 }
             },
@@ -183,10 +184,10 @@ mod tests {
         let missing = dir.path().join("missing.yaml");
         let listing = list(&[bad, missing], &|_| None);
         assert!(listing.references.is_empty());
-        let messages: Vec<&str> = listing
+        let messages: Vec<String> = listing
             .diagnostics
             .iter()
-            .map(|d| d.message.as_str())
+            .map(|d| d.reason.to_string())
             .collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
         assert!(messages.iter().all(|m| !m.contains("w0rd")), "{messages:?}");

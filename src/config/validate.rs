@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value};
 
-use super::diagnostic::{Diagnostic, Problem, SettingPath, Step};
+use super::diagnostic::{Diagnostic, Found, Reason, SettingPath, Step};
 use super::schema::desired_state_schema;
 use super::yaml::{Key, Node, NodeValue, Pos};
 use crate::catalogue::{self, Access, AttrSpec, AttrView, Kind, Known, SECTIONS, SectionSpec};
@@ -39,7 +39,9 @@ pub fn validate(
         v.error(
             &root.pos,
             SettingPath::root(),
-            "expected a mapping of settings sections",
+            Reason::RootNotAMapping {
+                found: root.value.type_name(),
+            },
         );
         return v.finish(None);
     };
@@ -64,9 +66,9 @@ struct Validator {
 }
 
 impl Validator {
-    fn error(&mut self, pos: &Pos, path: SettingPath, message: impl Into<String>) {
+    fn error(&mut self, pos: &Pos, path: SettingPath, reason: Reason) {
         self.reported.push(path.clone());
-        self.diagnostics.push(Diagnostic::error(pos, path, message));
+        self.diagnostics.push(Diagnostic::error(pos, path, reason));
     }
 
     fn is_reported(&self, path: &SettingPath) -> bool {
@@ -85,13 +87,12 @@ impl Validator {
     fn check_section(&mut self, key: &Key, node: &Node) {
         let path = SettingPath::root().key(&key.name);
         let Some(spec) = catalogue::section(&key.name) else {
-            let message = unknown_section_message(&key.name);
-            self.error(&key.pos, path, message);
+            self.error(&key.pos, path, unknown_section(&key.name));
             return;
         };
         let file = spec.kind.file_section(spec, key, node);
         for (pos, path, message) in file.problems {
-            self.error(&pos, path, message);
+            self.error(&pos, path, Reason::Catalogue { message });
         }
         for item in &file.items {
             for (attr_key, value) in item.entries {
@@ -110,8 +111,7 @@ impl Validator {
     ) {
         let path = section_path.key(&key.name);
         let Some(attr) = spec.attribute(&key.name) else {
-            let message = unknown_attribute_message(spec, &key.name);
-            self.error(&key.pos, path, message);
+            self.error(&key.pos, path, unknown_attribute(spec, &key.name));
             return;
         };
         match attr.access {
@@ -119,10 +119,9 @@ impl Validator {
                 self.error(
                     &key.pos,
                     path,
-                    format!(
-                        "`{}` is read-only: TFE sets it itself; remove it from the file",
-                        attr.name
-                    ),
+                    Reason::ReadOnly {
+                        attribute: attr.name,
+                    },
                 );
                 return;
             }
@@ -133,17 +132,17 @@ impl Validator {
                 self.error(
                     &key.pos,
                     path,
-                    format!(
-                        "set either `{target}` or its deprecated alias `{}`, not both",
-                        attr.name
-                    ),
+                    Reason::AliasAndTarget {
+                        alias: attr.name,
+                        target,
+                    },
                 );
                 return;
             }
             self.diagnostics.push(Diagnostic::warning(
                 &key.pos,
                 path.clone(),
-                format!("deprecated: use `{target}` instead (the same setting)"),
+                Reason::Deprecated { target },
             ));
         }
         if self.is_reported(&path) {
@@ -156,26 +155,14 @@ impl Validator {
                 && !self.allow_literal_secrets
             {
                 self.reported.push(path.clone());
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        &node.pos,
-                        path,
-                        "literal secret: reference it as `${env:NAME}` or `${file:path}` (or \
-                         pass --allow-literal-secrets)",
-                    )
-                    .of_kind(Problem::LiteralSecret),
-                );
+                self.diagnostics
+                    .push(Diagnostic::error(&node.pos, path, Reason::LiteralSecret));
                 return;
             }
             if attr.kind == Kind::Duration
                 && crate::catalogue::values::is_duration_too_long(&text.value)
             {
-                self.error(
-                    &node.pos,
-                    path,
-                    "too long: a duration is at most 2562047h47m16.854775807s, the longest Go \
-                     holds (TFE refuses longer ones)",
-                );
+                self.error(&node.pos, path, Reason::DurationTooLong);
                 return;
             }
             // Shape checks the API may not make: warnings, so that whatever the API stores
@@ -184,18 +171,17 @@ impl Validator {
                 Kind::JsonText if !text.value.is_empty() => {
                     match serde_json::from_str::<Value>(&text.value) {
                         Ok(Value::Object(_)) => None,
-                        Ok(_) => Some(
-                            "not a JSON object: expected the contents of a service account key file"
-                                .to_owned(),
-                        ),
+                        Ok(_) => Some(Reason::JsonNotAnObject),
                         // serde_json's message names a position, never the content.
-                        Err(e) => Some(format!("not valid JSON ({e}): expected the contents of a service account key file")),
+                        Err(e) => Some(Reason::JsonInvalid {
+                            error: e.to_string(),
+                        }),
                     }
                 }
                 Kind::Pem
                     if !text.value.trim().is_empty() && !text.value.contains("-----BEGIN ") =>
                 {
-                    Some("does not look like PEM text (no `-----BEGIN ...-----` line)".to_owned())
+                    Some(Reason::NotPem)
                 }
                 _ => None,
             };
@@ -218,27 +204,20 @@ impl Validator {
         for block in certificate::read(text, self.now) {
             let message = match block {
                 PemBlock::Certificate(cert) => match cert.validity {
-                    Validity::Expired => format!(
-                        "the certificate `{}` expired at {}",
-                        cert.subject, cert.not_after
-                    ),
-                    Validity::Expiring { days_left } => format!(
-                        "the certificate `{}` expires at {} ({}): renew it",
-                        cert.subject,
-                        cert.not_after,
-                        certificate::days_phrase(days_left)
-                    ),
+                    Validity::Expired => Reason::CertificateExpired {
+                        subject: cert.subject,
+                        not_after: cert.not_after,
+                    },
+                    Validity::Expiring { days_left } => Reason::CertificateExpiring {
+                        subject: cert.subject,
+                        not_after: cert.not_after,
+                        days_left,
+                    },
                     Validity::Valid | Validity::NotYetValid => continue,
                 },
-                PemBlock::Unreadable => {
-                    "a CERTIFICATE block that is not a readable X.509 certificate".to_owned()
-                }
-                PemBlock::Other { label } => format!(
-                    "holds a `{label}` block where a certificate belongs: is this the right file?"
-                ),
-                PemBlock::NotPem if text.contains("-----BEGIN ") => {
-                    "a PEM block without its `-----END ...-----` line".to_owned()
-                }
+                PemBlock::Unreadable => Reason::CertificateUnreadable,
+                PemBlock::Other { label } => Reason::NotACertificate { label },
+                PemBlock::NotPem if text.contains("-----BEGIN ") => Reason::PemUnterminated,
                 // Said already: "does not look like PEM text".
                 PemBlock::NotPem => continue,
             };
@@ -255,7 +234,7 @@ impl Validator {
             NodeValue::Int(i) => Value::from(*i),
             NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or_else(
                 || {
-                    self.error(&node.pos, path.clone(), "not a finite number");
+                    self.error(&node.pos, path.clone(), Reason::NotFinite);
                     Value::Null
                 },
                 Value::Number,
@@ -279,11 +258,7 @@ impl Validator {
 
     fn check_schema(&mut self, root: &Node, json: &Value) {
         let Some(validator) = schema_validator() else {
-            self.error(
-                &root.pos,
-                SettingPath::root(),
-                "internal error: the generated JSON Schema does not compile",
-            );
+            self.error(&root.pos, SettingPath::root(), Reason::SchemaDoesNotCompile);
             return;
         };
         let mut found = Vec::new();
@@ -312,11 +287,11 @@ impl Validator {
                         continue;
                     };
                     let allowed = allowed_keys(validator_schema_keys(&path));
-                    let message = match catalogue::suggest(name, allowed.iter().map(String::as_str))
-                    {
-                        Some(s) => format!("unknown key `{name}`; did you mean `{s}`?"),
-                        None if allowed.is_empty() => format!("unknown key `{name}`"),
-                        None => format!("unknown key `{name}`; expected {}", allowed.join(", ")),
+                    let message = Reason::UnknownKey {
+                        name: name.clone(),
+                        suggestion: catalogue::suggest(name, allowed.iter().map(String::as_str))
+                            .map(str::to_owned),
+                        allowed,
                     };
                     found.push((key_path, (key.pos.clone(), message)));
                 }
@@ -354,7 +329,13 @@ impl Validator {
                         continue;
                     }
                     let pos = find(root, &path).map_or_else(|| item.pos.clone(), |n| n.pos.clone());
-                    self.error(&pos, path, problem.message);
+                    self.error(
+                        &pos,
+                        path,
+                        Reason::Catalogue {
+                            message: problem.message,
+                        },
+                    );
                 }
             }
         }
@@ -373,7 +354,13 @@ impl Validator {
                     .or_else(|| find(root, &section_path.key("enabled")))
                     .or_else(|| find(root, &section_path))
                     .map_or_else(|| root.pos.clone(), |n| n.pos.clone());
-                self.error(&pos, path, violation.message);
+                self.error(
+                    &pos,
+                    path,
+                    Reason::Catalogue {
+                        message: violation.message,
+                    },
+                );
             }
         }
     }
@@ -401,7 +388,10 @@ impl Validator {
                     self.error(
                         &item.pos,
                         item.path.clone(),
-                        format!("does not fit the `{}` settings: {e}", spec.key),
+                        Reason::DoesNotFit {
+                            section: spec.key,
+                            error: e.to_string(),
+                        },
                     );
                     continue;
                 }
@@ -541,46 +531,31 @@ fn find<'a>(root: &'a Node, path: &SettingPath) -> Option<&'a Node> {
     Some(node)
 }
 
-fn unknown_section_message(name: &str) -> String {
-    let keys = catalogue::file_sections().map(|s| s.key);
-    if let Some(suggestion) = catalogue::suggest(name, keys) {
-        return format!("unknown section `{name}`; did you mean `{suggestion}`?");
+fn unknown_section(name: &str) -> Reason {
+    let known: Vec<&'static str> = catalogue::file_sections().map(|s| s.key).collect();
+    Reason::UnknownSection {
+        name: name.to_owned(),
+        suggestion: catalogue::suggest(name, known.iter().copied()),
+        owner: catalogue::file_sections()
+            .find(|s| s.attribute(name).is_some())
+            .map(|s| s.key),
+        known,
     }
-    if let Some(owner) = catalogue::file_sections().find(|s| s.attribute(name).is_some()) {
-        return format!(
-            "unknown section `{name}`: it is an attribute of `{}`; put it under `{}:`",
-            owner.key, owner.key
-        );
-    }
-    let all: Vec<&str> = catalogue::file_sections().map(|s| s.key).collect();
-    format!(
-        "unknown section `{name}`; the sections are: {}",
-        all.join(", ")
-    )
 }
 
-fn unknown_attribute_message(spec: &SectionSpec, name: &str) -> String {
-    let names = spec.file_attributes().map(|a| a.name);
-    if let Some(suggestion) = catalogue::suggest(name, names) {
-        return format!(
-            "unknown attribute `{name}` in `{}`; did you mean `{suggestion}`?",
-            spec.key
-        );
+fn unknown_attribute(spec: &'static SectionSpec, name: &str) -> Reason {
+    Reason::UnknownAttribute {
+        name: name.to_owned(),
+        section: spec.key,
+        suggestion: catalogue::suggest(name, spec.file_attributes().map(|a| a.name)),
+        owner: catalogue::file_sections()
+            .find(|s| {
+                s.key != spec.key
+                    && s.attribute(name)
+                        .is_some_and(|a| a.access != Access::ReadOnly)
+            })
+            .map(|s| s.key),
     }
-    if let Some(owner) = catalogue::file_sections().find(|s| {
-        s.key != spec.key
-            && s.attribute(name)
-                .is_some_and(|a| a.access != Access::ReadOnly)
-    }) {
-        return format!(
-            "unknown attribute `{name}` in `{}`: it belongs to section `{}`",
-            spec.key, owner.key
-        );
-    }
-    format!(
-        "unknown attribute `{name}` in `{}` (see `tfe-admin schema` for the attributes)",
-        spec.key
-    )
 }
 
 /// The attribute a path points into, if it is `section.[item.]attribute...`, and whether the
@@ -609,11 +584,11 @@ fn schema_message(
     kind: &jsonschema::error::ValidationErrorKind,
     path: &SettingPath,
     node: &Node,
-) -> String {
+) -> Reason {
     use jsonschema::error::ValidationErrorKind as K;
     let attr_here = attribute_at(path).and_then(|(attr, here)| here.then_some(attr));
     let kind_here = kind_at(path);
-    let shown = shown_value(attr_here, node);
+    let found = shown_value(attr_here, node);
     match kind {
         K::Type { .. } | K::AnyOf { .. } => {
             let expected = attr_here.map_or_else(
@@ -625,101 +600,82 @@ fn schema_message(
                 },
                 expected_for,
             );
-            let quote = match (&node.value, kind_here) {
+            let quote = matches!(
+                (&node.value, kind_here),
                 (
                     NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_),
                     Some(Kind::Text | Kind::Html),
-                ) => "; quote the value to write it as text",
-                _ => "",
-            };
-            format!(
-                "expected {expected}, found {}{quote}",
-                node.value.type_name()
-            )
+                )
+            );
+            Reason::Type {
+                expected,
+                found: node.value.type_name(),
+                quote,
+            }
         }
-        K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
-            format!("must be at least {limit}{}", found(shown.as_deref()))
-        }
-        K::Maximum { limit } | K::ExclusiveMaximum { limit } => {
-            format!("must be at most {limit}{}", found(shown.as_deref()))
-        }
-        K::Enum { options } => {
-            let options: Vec<String> = options
+        K::Minimum { limit } | K::ExclusiveMinimum { limit } => Reason::AtLeast {
+            limit: limit.to_string(),
+            found,
+        },
+        K::Maximum { limit } | K::ExclusiveMaximum { limit } => Reason::AtMost {
+            limit: limit.to_string(),
+            found,
+        },
+        K::Enum { options } => Reason::OneOf {
+            options: options
                 .as_array()
                 .map(|o| {
                     o.iter()
                         .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
                         .collect()
                 })
-                .unwrap_or_default();
-            format!(
-                "must be one of: {}{}",
-                options.join(", "),
-                found(shown.as_deref())
-            )
-        }
-        K::MinItems { .. } => "must list at least one entry".to_owned(),
+                .unwrap_or_default(),
+            found,
+        },
+        K::MinItems { .. } => Reason::NoEntries,
         K::Pattern { .. } => match kind_here {
-            Some(Kind::Sha256) => format!(
-                "not a SHA-256 checksum{}: expected 64 hexadecimal characters",
-                found(shown.as_deref())
-            ),
-            Some(Kind::Duration) => format!(
-                "not a duration{}: write a number and a unit (h, m, s, ms), like 90m, 2h or 1h30m",
-                found(shown.as_deref())
-            ),
+            Some(Kind::Sha256) => Reason::NotASha256 { found },
+            Some(Kind::Duration) => Reason::NotADuration { found },
             Some(Kind::Url {
                 schemes,
                 allow_blank,
-            }) => {
-                let schemes = catalogue::values::scheme_prefixes(schemes);
-                let blank = if allow_blank {
-                    " (or empty to unset)"
-                } else {
-                    ""
-                };
-                format!(
-                    "must be a URL starting with {}{blank}{}",
-                    schemes.join(" or "),
-                    found(shown.as_deref())
-                )
-            }
-            Some(Kind::Email) => format!("not an e-mail address{}", found(shown.as_deref())),
-            _ => format!("does not have the expected form{}", found(shown.as_deref())),
+            }) => Reason::NotAUrl {
+                prefixes: catalogue::values::scheme_prefixes(schemes),
+                allow_blank,
+                found,
+            },
+            Some(Kind::Email) => Reason::NotAnEmail { found },
+            _ => Reason::NotOfTheForm { found },
         },
-        K::Format { format } if format == "email" => {
-            format!("not an e-mail address{}", found(shown.as_deref()))
-        }
-        K::Format { format } => format!("not a valid {format}{}", found(shown.as_deref())),
-        K::AdditionalProperties { unexpected } => {
-            format!("unknown key `{}`", unexpected.join("`, `"))
-        }
-        K::Required { property } => {
-            format!("missing `{}`", property.as_str().unwrap_or_default())
-        }
-        K::Not { .. } | K::FalseSchema => "not allowed here".to_owned(),
-        _ => "does not match the schema of this attribute (see `tfe-admin schema`)".to_owned(),
+        K::Format { format } if format == "email" => Reason::NotAnEmail { found },
+        K::Format { format } => Reason::NotAFormat {
+            format: format.clone(),
+            found,
+        },
+        K::AdditionalProperties { unexpected } => Reason::UnknownKeys {
+            names: unexpected.clone(),
+        },
+        K::Required { property } => Reason::Missing {
+            property: property.as_str().unwrap_or_default().to_owned(),
+        },
+        K::Not { .. } | K::FalseSchema => Reason::NotAllowedHere,
+        _ => Reason::SchemaMismatch,
     }
 }
 
 /// The value as it may be quoted in a message: never a sensitive or interpolated one.
-fn shown_value(attr: Option<&AttrSpec>, node: &Node) -> Option<String> {
+fn shown_value(attr: Option<&AttrSpec>, node: &Node) -> Option<Found> {
     if attr.is_some_and(|a| a.sensitive) {
         return None;
     }
     match &node.value {
         NodeValue::Str(text) if text.template.is_none() => {
-            let short: String = text.value.chars().take(60).collect();
-            Some(format!("{short:?}"))
+            Some(Found::Text(text.value.chars().take(60).collect()))
         }
-        NodeValue::Int(i) => Some(i.to_string()),
-        NodeValue::Float(f) => Some(f.to_string()),
+        NodeValue::Int(i) => Some(Found::Number(i.to_string())),
+        NodeValue::Float(f) => Some(Found::Number(f.to_string())),
         _ => None,
     }
-}
-
-fn found(shown: Option<&str>) -> String {
-    shown.map_or_else(String::new, |s| format!(" (found {s})"))
 }
 
 /// How a message names a JSON Schema type.
