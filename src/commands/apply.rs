@@ -14,30 +14,90 @@ use crate::plan::{FORMAT_VERSION, Plan, SecretValue, SectionPlan};
 use crate::redact::Redactor;
 use crate::{output, render};
 
-use super::connect;
+use super::connect::{self, Connected};
 use super::plan::plan_files;
 
 pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
     let runtime = connect::runtime()?;
-    let (plan, connection, saved) = if let Some(path) = &args.plan_file {
+    // A saved plan connects once it is known to be worth it; `apply -f` keeps the plan's own
+    // connection, so that one rate limit paces the read and the writes.
+    let (plan, target) = if let Some(path) = &args.plan_file {
         if !args.files.files.is_empty() {
             return Err(Error::PlanAndFiles);
         }
         let plan = read_plan(path)?;
         let connection = saved_plan_connection(args, &plan)?;
-        (plan, connection, true)
+        (plan, Target::Saved(connection))
     } else {
-        let (plan, connection) =
-            plan_files(&runtime, &args.files, &args.connection, &args.changes)?;
-        (plan, connection, false)
+        let (plan, connected) = plan_files(&runtime, &args.files, &args.connection, &args.changes)?;
+        (plan, Target::Planned(Box::new(connected)))
     };
+    carry_out(args, &runtime, &plan, target)
+}
+
+/// Where the writes go: a saved plan's address, or the connection the plan was made on.
+enum Target {
+    Saved(Connection),
+    Planned(Box<Connected>),
+}
+
+impl Target {
+    /// Closes the plan's connection when the run ends before writing.
+    fn close(self, runtime: &tokio::runtime::Runtime) {
+        if let Target::Planned(connected) = self {
+            runtime.block_on(connected.close());
+        }
+    }
+}
+
+/// Confirms, re-checks, writes and reports; the target is closed whatever happens.
+fn carry_out(
+    args: &ApplyArgs,
+    runtime: &tokio::runtime::Runtime,
+    plan: &Plan,
+    target: Target,
+) -> Result<u8, Error> {
+    let saved = matches!(target, Target::Saved(_));
+    let before = check_plan(args, plan, saved);
+    if !matches!(before, Ok(None)) {
+        target.close(runtime);
+        return before.map(|code| code.unwrap_or(0));
+    }
+    // A saved plan, or one a person took an hour to say yes to, is read again before
+    // anything is written: the live state may have moved, or another pipeline raced this one.
+    // `apply -f --auto-approve` writes right after its own read: a second read would only
+    // cost a round trip.
+    let recheck = saved || !args.auto_approve;
+    let outcome = runtime.block_on(async {
+        let connected = match target {
+            Target::Planned(connected) => *connected,
+            Target::Saved(connection) => {
+                connect::connect(&connection, &Redactor::new(secrets(plan))).await?
+            }
+        };
+        if recheck && let Err(stale) = apply::check_fresh(&connected.api, plan).await {
+            connected.close().await;
+            return Err(Error::Stale(stale));
+        }
+        let progress =
+            |o: &apply::SectionOutcome| output::stderr_line(render::outcome::progress(o));
+        let outcome = apply::apply(&connected.api, plan, &progress).await;
+        connected.close().await;
+        Ok::<Outcome, Error>(outcome)
+    })?;
+    report(args, plan, &outcome)
+}
+
+/// Everything before the writes: the plan's errors, showing it, nothing to do, a blocked
+/// item, the confirmation. `Ok(Some(code))` ends the run without writing.
+fn check_plan(args: &ApplyArgs, plan: &Plan, saved: bool) -> Result<Option<u8>, Error> {
     if !plan.errors.is_empty() {
         return Err(Error::PlanRules {
-            errors: plan.errors,
+            errors: plan.errors.clone(),
         });
     }
     let json = args.format == ReportFormat::Json;
-    let shown = render::text(&plan, !json && options::colour_stdout());
+    let shown = render::text(plan, !json && options::colour_stdout());
     if json {
         output::stderr(&shown);
     } else {
@@ -45,9 +105,9 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
     }
     if !plan.has_changes() {
         if json {
-            output::stdout(render::outcome::json(&empty_outcome(&plan)))?;
+            output::stdout(render::outcome::json(&empty_outcome(plan)))?;
         }
-        return Ok(0);
+        return Ok(Some(0));
     }
     if let Some((section, item)) = plan.blocked()
         && let Some(blocked) = &item.blocked
@@ -61,29 +121,18 @@ pub fn run(args: &ApplyArgs) -> Result<u8, Error> {
     if !saved && !args.auto_approve {
         confirm()?;
     }
-    // A saved plan, or one a person took an hour to say yes to, is read again before
-    // anything is written: the live state may have moved, or another pipeline raced this one.
-    // `apply -f --auto-approve` writes right after its own read: a second read would only
-    // cost a round trip.
-    let recheck = saved || !args.auto_approve;
-    let outcome = runtime.block_on(async {
-        let connected = connect::connect(&connection, &Redactor::new(secrets(&plan))).await?;
-        if recheck && let Err(stale) = apply::check_fresh(&connected.api, &plan).await {
-            connected.close().await;
-            return Err(Error::Stale(stale));
-        }
-        let progress =
-            |o: &apply::SectionOutcome| output::stderr_line(render::outcome::progress(o));
-        let outcome = apply::apply(&connected.api, &plan, &progress).await;
-        connected.close().await;
-        Ok::<Outcome, Error>(outcome)
-    })?;
-    output::stderr(render::outcome::problems(&outcome, &plan));
+    Ok(None)
+}
+
+/// The problems, the report, and the exit code of a run that wrote.
+fn report(args: &ApplyArgs, plan: &Plan, outcome: &Outcome) -> Result<u8, Error> {
+    let json = args.format == ReportFormat::Json;
+    output::stderr(render::outcome::problems(outcome, plan));
     // The writes are done: a reader that went away must not hide that some of them failed.
     let report = if json {
-        render::outcome::json(&outcome)
+        render::outcome::json(outcome)
     } else {
-        format!("{}\n", render::outcome::summary(&outcome))
+        format!("{}\n", render::outcome::summary(outcome))
     };
     match output::stdout(report) {
         Err(Error::StdoutClosed) | Ok(()) => {}

@@ -8,16 +8,16 @@ use crate::api::Api as _;
 use crate::cli::{ChangeArgs, ConnectionArgs, FileArgs, PlanArgs, PlanFormat};
 use crate::config::{self, LoadOptions, Loaded};
 use crate::error::Error;
-use crate::options::Connection;
 use crate::plan::{self, Plan, PlanOptions};
 use crate::redact::Redactor;
 use crate::{diff, live, options, output, render};
 
-use super::connect;
+use super::connect::{self, Connected};
 
 pub fn run(args: &PlanArgs) -> Result<u8, Error> {
     let runtime = connect::runtime()?;
-    let (plan, _) = plan_files(&runtime, &args.files, &args.connection, &args.changes)?;
+    let (plan, connected) = plan_files(&runtime, &args.files, &args.connection, &args.changes)?;
+    runtime.block_on(connected.close());
     if !plan.errors.is_empty() {
         return Err(Error::PlanRules {
             errors: plan.errors,
@@ -44,13 +44,15 @@ pub fn run(args: &PlanArgs) -> Result<u8, Error> {
     })
 }
 
-/// Loads the files, connects and plans: what `plan` and `apply -f` share.
+/// Loads the files, connects and plans: what `plan` and `apply -f` share. The connection
+/// stays open for the caller to close: `apply -f` writes through the same client, so that one
+/// rate limit paces the whole run (two clients would each allow `--rps`).
 pub fn plan_files(
     runtime: &tokio::runtime::Runtime,
     files: &FileArgs,
     connection: &ConnectionArgs,
     changes: &ChangeArgs,
-) -> Result<(Plan, Connection), Error> {
+) -> Result<(Plan, Connected), Error> {
     let loaded = load(files)?;
     let connection = options::connection(connection, &options::process_env)?;
     let plan_options = PlanOptions {
@@ -59,8 +61,17 @@ pub fn plan_files(
         actions: plan::named_actions(&changes.actions)?,
         now: None,
     };
-    let plan = runtime.block_on(make_plan(&loaded, &connection, &plan_options))?;
-    Ok((plan, connection))
+    runtime.block_on(async {
+        let secrets = Redactor::new(loaded.state.secrets());
+        let connected = connect::connect(&connection, &secrets).await?;
+        match make_plan(&loaded, &connected, &plan_options).await {
+            Ok(plan) => Ok((plan, connected)),
+            Err(e) => {
+                connected.close().await;
+                Err(e)
+            }
+        }
+    })
 }
 
 /// Loads and validates the files; warnings go to stderr.
@@ -78,25 +89,21 @@ pub fn load(files: &FileArgs) -> Result<Loaded, Error> {
     Ok(loaded)
 }
 
-/// Connects, reads the live state of the managed sections and plans.
+/// Reads the live state of the managed sections and plans.
 pub async fn make_plan(
     loaded: &Loaded,
-    connection: &options::Connection,
+    connected: &Connected,
     plan_options: &PlanOptions,
 ) -> Result<Plan, Error> {
-    let secrets = Redactor::new(loaded.state.secrets());
-    let connected = connect::connect(connection, &secrets).await?;
     let sections: Vec<_> = loaded
         .state
         .sections
         .iter()
         .map(|s| (s.spec, live::Scope::Desired(s)))
         .collect();
-    let live = live::read(&connected.api, &sections).await;
+    let live = live::read(&connected.api, &sections).await?;
     let address = connected.address.clone();
     let redactor = connected.api.redactor().clone();
-    connected.close().await;
-    let live = live?;
     let diff = diff::diff(&loaded.state, &live);
     let mut plan = plan::build(&diff, &address, live.release, plan_options);
     plan.redact_live_values(&redactor);

@@ -657,3 +657,24 @@ async fn a_file_that_is_not_a_saved_plan_of_this_format_is_refused_before_any_re
         assert!(control.requests().await.is_empty(), "a request was sent");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_rate_limit_paces_the_plans_read_and_the_writes() {
+    let sandbox = start_sandbox().await;
+    let control = Control::new(&sandbox);
+    // A server allowing 4 requests a second, and a client told the same: the plan's read (4
+    // requests) and the writes and their verifying reads (4) share one limit, so the server
+    // never has to refuse one. Two clients, one per phase, would each allow 4.
+    control.config(json!({"rate_limit": 4})).await;
+    let dir = workdir("general:\n  api-rate-limit: 45\ncustomization:\n  footer: hi\n");
+    let out = apply(&sandbox, dir.path(), &["--rps", "4"], &[]).await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    let refused: Vec<String> = control
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.status == Some(429))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(refused.is_empty(), "the server refused {refused:?}");
+}
