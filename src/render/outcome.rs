@@ -13,17 +13,29 @@ use crate::plan::Plan;
 /// The progress line of a finished section.
 #[must_use]
 pub fn progress(outcome: &SectionOutcome) -> String {
-    let calls: Vec<String> = outcome
-        .calls
-        .iter()
-        .map(|c| {
-            let what = c
-                .action
-                .as_ref()
-                .map_or_else(|| format!("{} {}", c.method, c.path), String::clone);
-            match c.status {
-                Some(status) => format!("{what} {status}"),
-                None => format!("{what} (no answer)"),
+    // Identical calls in a row (twenty POSTs of new versions) are counted, not repeated.
+    let mut calls: Vec<(String, usize)> = Vec::new();
+    for c in &outcome.calls {
+        let what = c
+            .action
+            .as_ref()
+            .map_or_else(|| format!("{} {}", c.method, c.path), String::clone);
+        let call = match c.status {
+            Some(status) => format!("{what} {status}"),
+            None => format!("{what} (no answer)"),
+        };
+        match calls.last_mut() {
+            Some((last, count)) if *last == call => *count += 1,
+            _ => calls.push((call, 1)),
+        }
+    }
+    let calls: Vec<String> = calls
+        .into_iter()
+        .map(|(call, count)| {
+            if count == 1 {
+                call
+            } else {
+                format!("{call} x{count}")
             }
         })
         .collect();

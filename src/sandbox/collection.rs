@@ -32,7 +32,7 @@ pub(crate) fn serve(request: &Request<'_>, db: &Db, ctx: &Ctx) -> Served {
     if request.rest.is_empty() {
         return match *request.method {
             Method::GET => Served::reply(list(spec, &rules, ctx, &items, request.query)),
-            Method::POST => create(spec, &rules, ctx, db, items, request.body),
+            Method::POST => create(spec, &rules, ctx, db, items.to_vec(), request.body),
             _ => Served::reply(respond::method_not_allowed(&["GET", "POST"])),
         };
     }
@@ -44,8 +44,8 @@ pub(crate) fn serve(request: &Request<'_>, db: &Db, ctx: &Ctx) -> Served {
             StatusCode::OK,
             &json!({ "data": resource(spec, ctx, &items[index]) }),
         )),
-        Method::PATCH => update(spec, &rules, ctx, db, items, index, request.body),
-        Method::DELETE => delete(spec, &rules, db, items, index),
+        Method::PATCH => update(spec, &rules, ctx, db, items.to_vec(), index, request.body),
+        Method::DELETE => delete(spec, &rules, db, items.to_vec(), index),
         _ => Served::reply(respond::method_not_allowed(&["GET", "PATCH", "DELETE"])),
     }
 }

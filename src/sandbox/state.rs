@@ -20,6 +20,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value, json};
@@ -85,8 +86,9 @@ pub(crate) struct Db {
     /// Section key -> the policy, when one is set.
     policies: BTreeMap<String, Policy>,
     /// Section key -> the items, once the collection differs from what a fresh installation
-    /// ships (absent: the shipped items, [`super::seed`]).
-    collections: BTreeMap<String, Vec<Item>>,
+    /// ships (absent: the shipped items, [`super::seed`]). Shared: a change to one item
+    /// copies its own list, never the whole database's.
+    collections: BTreeMap<String, Arc<Vec<Item>>>,
 }
 
 impl Db {
@@ -130,16 +132,16 @@ impl Db {
     }
 
     /// The items of a collection.
-    pub fn items(&self, section: &str) -> Vec<Item> {
+    pub fn items(&self, section: &str) -> Arc<Vec<Item>> {
         self.collections
             .get(section)
             .cloned()
-            .unwrap_or_else(|| super::seed::items(section))
+            .unwrap_or_else(|| Arc::new(super::seed::items(section)))
     }
 
     /// Replaces the items of a collection.
     pub fn set_items(&mut self, section: &str, items: Vec<Item>) {
-        self.collections.insert(section.to_owned(), items);
+        self.collections.insert(section.to_owned(), Arc::new(items));
     }
 
     /// The value of a write-only attribute, when it was set since the sandbox started.
@@ -562,7 +564,7 @@ fn read_collections(value: &Value, db: &mut Db, problems: &mut Vec<String>) {
             }
             read.push(Item { id, attributes });
         }
-        db.collections.insert(key.clone(), read);
+        db.collections.insert(key.clone(), Arc::new(read));
     }
 }
 
