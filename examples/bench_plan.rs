@@ -82,7 +82,7 @@ fn main() {
                 .unwrap_or_default();
             let median_time = median(&times);
             println!(
-                "plan of 8 sections, --rps {rps}, latency {latency} ms: median {:.1} ms, min {:.1}, max {:.1} over {} runs; \
+                "plan of examples/full.yaml (11 sections), --rps {rps}, latency {latency} ms: median {:.1} ms, min {:.1}, max {:.1} over {} runs; \
                  beyond process start {:.1} ms (target < {} ms when --rps allows every request at once); {per_run} requests per run; \
                  busiest one-second window of a run {busiest} requests (limit {rps})",
                 ms(median_time),
