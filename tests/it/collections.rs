@@ -97,8 +97,23 @@ async fn a_plan_names_items_by_key_and_apply_sends_exactly_those_calls() {
     let plan = run(&sandbox, dir.path(), &["plan", "--detailed-exitcode"]).await;
     assert_eq!(plan.code, Some(2), "{}", plan.stderr);
     insta::assert_snapshot!("collection_plan_text", stable(&plan.stdout, &sandbox));
+    let markdown = run(&sandbox, dir.path(), &["plan", "--format", "markdown"]).await;
+    insta::assert_snapshot!(
+        "collection_plan_markdown",
+        stable(&markdown.stdout, &sandbox)
+    );
     let json = run(&sandbox, dir.path(), &["plan", "--format", "json"]).await;
     let document: Value = serde_json::from_str(&json.stdout).unwrap_or_default();
+    let schema: Value =
+        serde_json::from_str(&tfe_admin::plan::json_schema_text()).unwrap_or_default();
+    let errors: Vec<String> = match jsonschema::validator_for(&schema) {
+        Ok(validator) => validator
+            .iter_errors(&document)
+            .map(|e| e.to_string())
+            .collect(),
+        Err(e) => panic!("plan schema: {e}"),
+    };
+    assert!(errors.is_empty(), "{errors:?}");
     let items: Vec<(Value, Value)> = document["sections"][0]["items"]
         .as_array()
         .map(|items| {

@@ -564,3 +564,50 @@ impl Collection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn terraform() -> &'static SectionSpec {
+        match crate::catalogue::section("terraform-versions") {
+            Some(spec) => spec,
+            None => panic!("no terraform-versions in the catalogue"),
+        }
+    }
+
+    fn read(resources: Value) -> Result<LiveSection, LiveError> {
+        let items = resources.as_array().cloned().unwrap_or_default();
+        terraform()
+            .kind
+            .live(terraform(), vec![Fetched::List(Ok(items))], None)
+    }
+
+    #[test]
+    fn items_are_keyed_by_version_and_an_item_seen_twice_while_paging_counts_once() {
+        let one = json!({"id": "tool-a1", "attributes": {"version": "1.9.8"}});
+        let Ok(live) = read(json!([one.clone(), one])) else {
+            panic!("not read");
+        };
+        assert_eq!(live.items.len(), 1);
+        assert_eq!(
+            live.item(Some("1.9.8")).and_then(|i| i.id.as_deref()),
+            Some("tool-a1")
+        );
+    }
+
+    #[test]
+    fn ids_that_could_leave_the_items_path_are_refused() {
+        for id in ["../../account/details", "tool-1?x=1", "tool/2", ""] {
+            let resource = json!([{"id": id, "attributes": {"version": "1.9.8"}}]);
+            assert!(
+                matches!(read(resource), Err(LiveError::BadId { .. })),
+                "{id:?}"
+            );
+        }
+        let keyless = json!([{"id": "tool-a1", "attributes": {}}]);
+        assert!(matches!(read(keyless), Err(LiveError::NoKey { .. })));
+    }
+}
