@@ -578,7 +578,7 @@ mod tests {
         }
     }
 
-    fn read(resources: Value) -> Result<LiveSection, LiveError> {
+    fn read(resources: &Value) -> Result<LiveSection, LiveError> {
         let items = resources.as_array().cloned().unwrap_or_default();
         terraform()
             .kind
@@ -588,7 +588,7 @@ mod tests {
     #[test]
     fn items_are_keyed_by_version_and_an_item_seen_twice_while_paging_counts_once() {
         let one = json!({"id": "tool-a1", "attributes": {"version": "1.9.8"}});
-        let Ok(live) = read(json!([one.clone(), one])) else {
+        let Ok(live) = read(&json!([one.clone(), one])) else {
             panic!("not read");
         };
         assert_eq!(live.items.len(), 1);
@@ -603,11 +603,11 @@ mod tests {
         for id in ["../../account/details", "tool-1?x=1", "tool/2", ""] {
             let resource = json!([{"id": id, "attributes": {"version": "1.9.8"}}]);
             assert!(
-                matches!(read(resource), Err(LiveError::BadId { .. })),
+                matches!(read(&resource), Err(LiveError::BadId { .. })),
                 "{id:?}"
             );
         }
         let keyless = json!([{"id": "tool-a1", "attributes": {}}]);
-        assert!(matches!(read(keyless), Err(LiveError::NoKey { .. })));
+        assert!(matches!(read(&keyless), Err(LiveError::NoKey { .. })));
     }
 }
